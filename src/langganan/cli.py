@@ -1,0 +1,175 @@
+"""The ``langganan`` command line.
+
+Commands parse arguments, call one service or selector, and print. Domain errors are
+printed as ``Error: …`` with exit status 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+
+import click
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "langganan.config.settings")
+    import django
+
+    django.setup()
+
+
+def domain_errors(func):
+    """Turn domain errors into a clear message and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from langganan.core.errors import LanggananError
+
+        try:
+            return func(*args, **kwargs)
+        except LanggananError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="langganan")
+def cli() -> None:
+    """Langganan: CRM and loyalty for Indonesian merchants."""
+    _setup_django()
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or update the database tables."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+# -- merchants, outlets, users ------------------------------------------------------------
+
+
+@cli.group()
+def merchant() -> None:
+    """Create and list merchants."""
+
+
+@merchant.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The business name shown to staff and customers.")
+@domain_errors
+def merchant_create_cmd(slug: str, name: str) -> None:
+    from langganan.core.services import merchant_create
+
+    created = merchant_create(slug=slug, name=name)
+    click.echo(f"Merchant {created.slug} created: {created.name}")
+
+
+@merchant.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def merchant_list_cmd(as_json: bool) -> None:
+    from django.db.models import Count
+
+    from langganan.core.selectors import merchant_list
+
+    merchants = merchant_list().annotate(
+        outlet_count=Count("outlets", distinct=True),
+        customer_count=Count("customers", distinct=True),
+    )
+    rows = [
+        {
+            "slug": m.slug,
+            "name": m.name,
+            "outlets": m.outlet_count,
+            "customers": m.customer_count,
+            "created_at": m.created_at.isoformat(),
+        }
+        for m in merchants
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    if not rows:
+        click.echo("No merchants yet. Create one: langganan merchant create SLUG --name NAME")
+    for row in rows:
+        click.echo(f"{row['slug']:<20} {row['name']:<30} outlets={row['outlets']} "
+                   f"customers={row['customers']}")
+
+
+@cli.group()
+def outlet() -> None:
+    """Create outlets (stores, branches)."""
+
+
+@outlet.command("create")
+@click.option("--merchant", "merchant_slug", required=True)
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--city", default="")
+@click.option("--address", default="")
+@domain_errors
+def outlet_create_cmd(merchant_slug: str, code: str, name: str, city: str, address: str) -> None:
+    from langganan.core.selectors import merchant_get
+    from langganan.core.services import outlet_create
+
+    created = outlet_create(
+        merchant=merchant_get(slug=merchant_slug), code=code, name=name, city=city,
+        address=address,
+    )
+    click.echo(f"Outlet {created.code} created for {merchant_slug}: {created.name}")
+
+
+@cli.group()
+def user() -> None:
+    """Create staff logins."""
+
+
+@user.command("create")
+@click.option("--merchant", "merchant_slug", required=True)
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["owner", "manager", "cashier"]), required=True)
+@click.option("--email", default="")
+@click.option("--outlet", "outlet_code", default=None, help="Outlet code (for cashiers).")
+@click.option(
+    "--password",
+    default=None,
+    help="Password; when omitted one is generated and printed once. "
+    "Prefer the LANGGANAN_PASSWORD environment variable over this option.",
+)
+@click.option("--superuser", is_flag=True, help="Also give access to the Django admin.")
+@domain_errors
+def user_create_cmd(merchant_slug, username, role, email, outlet_code, password, superuser):
+    import secrets
+
+    from langganan.core.selectors import merchant_get, outlet_get
+    from langganan.core.services import staff_user_create
+
+    found = merchant_get(slug=merchant_slug)
+    outlet_obj = outlet_get(merchant=found, code=outlet_code) if outlet_code else None
+    generated = False
+    password = password or os.environ.get("LANGGANAN_PASSWORD")
+    if not password:
+        password, generated = secrets.token_urlsafe(12), True
+    created = staff_user_create(
+        merchant=found, username=username, password=password, role=role, email=email,
+        outlet=outlet_obj,
+    )
+    if superuser:
+        created.is_staff = created.is_superuser = True
+        created.save(update_fields=["is_staff", "is_superuser"])
+    click.echo(f"User {username} created as {role} of {merchant_slug}.")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+
+
+def main() -> None:
+    cli(prog_name="langganan")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
