@@ -167,6 +167,17 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
         click.echo(f"Password (shown once): {password}")
 
 
+def _register_commands() -> None:
+    """Commands that live beside the app they drive; their modules import Django lazily."""
+    from langganan.demo.commands import demo, serve
+
+    cli.add_command(demo)
+    cli.add_command(serve)
+
+
+_register_commands()
+
+
 def main() -> None:
     cli(prog_name="langganan")
 
