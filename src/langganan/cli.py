@@ -97,8 +97,10 @@ def merchant_list_cmd(as_json: bool) -> None:
     if not rows:
         click.echo("No merchants yet. Create one: langganan merchant create SLUG --name NAME")
     for row in rows:
-        click.echo(f"{row['slug']:<20} {row['name']:<30} outlets={row['outlets']} "
-                   f"customers={row['customers']}")
+        click.echo(
+            f"{row['slug']:<20} {row['name']:<30} outlets={row['outlets']} "
+            f"customers={row['customers']}"
+        )
 
 
 @cli.group()
@@ -118,7 +120,10 @@ def outlet_create_cmd(merchant_slug: str, code: str, name: str, city: str, addre
     from langganan.core.services import outlet_create
 
     created = outlet_create(
-        merchant=merchant_get(slug=merchant_slug), code=code, name=name, city=city,
+        merchant=merchant_get(slug=merchant_slug),
+        code=code,
+        name=name,
+        city=city,
         address=address,
     )
     click.echo(f"Outlet {created.code} created for {merchant_slug}: {created.name}")
@@ -156,7 +161,11 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
     if not password:
         password, generated = secrets.token_urlsafe(12), True
     created = staff_user_create(
-        merchant=found, username=username, password=password, role=role, email=email,
+        merchant=found,
+        username=username,
+        password=password,
+        role=role,
+        email=email,
         outlet=outlet_obj,
     )
     if superuser:
@@ -170,9 +179,12 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
 def _register_commands() -> None:
     """Commands that live beside the app they drive; their modules import Django lazily."""
     from langganan.demo.commands import demo, serve
+    from langganan.sales.commands import export_cmd, import_cmd
 
     cli.add_command(demo)
     cli.add_command(serve)
+    cli.add_command(import_cmd)
+    cli.add_command(export_cmd)
 
 
 _register_commands()

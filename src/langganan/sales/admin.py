@@ -26,7 +26,13 @@ class LineItemInline(admin.TabularInline):
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
     list_display = [
-        "occurred_at", "kind", "total", "payment_method", "channel", "customer", "outlet",
+        "occurred_at",
+        "kind",
+        "total",
+        "payment_method",
+        "channel",
+        "customer",
+        "outlet",
         "external_id",
     ]
     list_filter = ["merchant", "kind", "payment_method", "channel", "outlet"]

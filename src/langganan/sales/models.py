@@ -47,7 +47,9 @@ class Product(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "name"], name="product_name_unique"),
             models.UniqueConstraint(
-                fields=["merchant", "sku"], condition=Q(sku__isnull=False), name="product_sku_unique"
+                fields=["merchant", "sku"],
+                condition=Q(sku__isnull=False),
+                name="product_sku_unique",
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
         ]

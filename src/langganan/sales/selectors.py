@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
-from langganan.sales.models import Transaction
+from langganan.sales.models import Transaction, TransactionKind
 
 
 def transactions_for_customer(*, merchant: Merchant, customer: Customer) -> QuerySet[Transaction]:
@@ -32,3 +33,19 @@ def customer_sales_summary(*, merchant: Merchant, customer: Customer) -> dict:
         "spend": row["spend"] or 0,
         "last_purchase": row["last_purchase"],
     }
+
+
+def customers_with_sales_stats(*, customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Annotate ``customers`` with ``order_count`` and ``last_purchase_at`` (sales only).
+
+    Correlated subqueries rather than a join with GROUP BY: one statement per page, each
+    subquery served by the (customer, occurred_at) index, and PostgreSQL can postpone them past
+    ``ORDER BY … LIMIT`` so only the fetched page pays for them.
+    """
+    sales = Transaction.objects.filter(customer=OuterRef("pk"), kind=TransactionKind.SALE)
+    order_count = sales.order_by().values("customer").annotate(n=Count("id")).values("n")[:1]
+    last_purchase = sales.order_by("-occurred_at").values("occurred_at")[:1]
+    return customers.annotate(
+        order_count=Coalesce(Subquery(order_count, output_field=IntegerField()), 0),
+        last_purchase_at=Subquery(last_purchase),
+    )

@@ -1,0 +1,175 @@
+"""Export customers and transactions to CSV or .xlsx (chosen by the file's extension).
+
+The columns use the importer's canonical names, so an export imports back unchanged.
+Transactions are written one row per line item (one row for a transaction without items).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from langganan.core.errors import InvalidInput
+from langganan.core.models import Merchant
+from langganan.customers.models import ConsentEvent, Customer
+from langganan.sales.models import Transaction
+
+ERR_EXPORT_TYPE = "export to a .csv or .xlsx file"
+
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "member_code",
+    "name",
+    "greeting",
+    "gender",
+    "birth_date",
+    "phone",
+    "email",
+    "address",
+    "city",
+    "province",
+    "joined_at",
+    "acquisition_source",
+    "tags",
+    "notes",
+    "consent_email",
+    "consent_whatsapp",
+    "consent_sms",
+]
+TRANSACTION_COLUMNS = [
+    "transaction_id",
+    "date",
+    "time",
+    "customer_id",
+    "phone",
+    "name",
+    "outlet",
+    "payment_method",
+    "channel",
+    "total",
+    "product",
+    "category",
+    "quantity",
+    "unit_price",
+    "discount",
+    "kind",
+    "refund_of",
+]
+_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+def _safe(value):
+    """Keep spreadsheet programs from running a cell as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _customer_rows(merchant: Merchant, tz: ZoneInfo) -> Iterator[list]:
+    consent: dict[int, dict[str, bool]] = {}
+    for customer_id, channel, granted in (
+        ConsentEvent.objects.filter(merchant=merchant)
+        .order_by("customer_id", "occurred_at", "id")
+        .values_list("customer_id", "channel", "granted")
+        .iterator(chunk_size=5000)
+    ):
+        consent.setdefault(customer_id, {})[channel] = granted
+    for c in Customer.objects.filter(merchant=merchant).order_by("id").iterator(chunk_size=2000):
+        state = consent.get(c.pk, {})
+        yield [
+            c.external_ref or "",
+            c.member_code,
+            c.full_name,
+            c.greeting,
+            c.gender,
+            c.birth_date.isoformat() if c.birth_date else "",
+            c.phone or "",
+            c.email,
+            c.address,
+            c.city,
+            c.province,
+            c.joined_at.astimezone(tz).isoformat(timespec="seconds"),
+            c.acquisition_source,
+            ", ".join(c.tags or []),
+            c.notes,
+            *(
+                {True: "ya", False: "tidak"}.get(state.get(ch), "")
+                for ch in ("email", "whatsapp", "sms")
+            ),
+        ]
+
+
+def _transaction_rows(merchant: Merchant, tz: ZoneInfo) -> Iterator[list]:
+    transactions = (
+        Transaction.objects.filter(merchant=merchant)
+        .select_related("customer", "outlet", "refund_of")
+        .prefetch_related("items__product__category")
+        .order_by("occurred_at", "id")
+    )
+    for t in transactions.iterator(chunk_size=2000):
+        local = t.occurred_at.astimezone(tz)
+        head = [
+            t.external_id or "",
+            local.date().isoformat(),
+            local.time().isoformat("seconds"),
+            (t.customer.external_ref or "") if t.customer else "",
+            (t.customer.phone or "") if t.customer else "",
+            t.customer.full_name if t.customer else "",
+            t.outlet.code,
+            t.payment_method,
+            t.channel,
+            t.total,
+        ]
+        tail = [t.kind, (t.refund_of.external_id or t.refund_of.pk) if t.refund_of else ""]
+        items = list(t.items.all())
+        if not items:
+            quantity = t.item_count if t.item_count is not None else ""
+            yield [*head, "", "", quantity, "", "", *tail]
+        for item in items:
+            category = item.product.category.name if item.product and item.product.category else ""
+            yield [
+                *head,
+                item.product_name,
+                category,
+                item.quantity,
+                item.unit_price,
+                item.discount,
+                *tail,
+            ]
+
+
+def _write(path: Path, columns: list[str], rows: Iterable[list]) -> int:
+    count = 0
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([_safe(v) for v in row])
+            count += 1
+        workbook.save(path)
+        return count
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_safe(v) for v in row])
+            count += 1
+    return count
+
+
+def export_table(*, merchant: Merchant, what: str, path: str | Path) -> int:
+    """Write the merchant's customers or transactions to ``path``; returns the row count."""
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise InvalidInput(ERR_EXPORT_TYPE)
+    tz = ZoneInfo(merchant.time_zone)
+    if what == "customers":
+        return _write(path, CUSTOMER_COLUMNS, _customer_rows(merchant, tz))
+    if what == "transactions":
+        return _write(path, TRANSACTION_COLUMNS, _transaction_rows(merchant, tz))
+    raise InvalidInput("export customers or transactions")

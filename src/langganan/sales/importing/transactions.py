@@ -1,0 +1,622 @@
+"""Import transactions from CSV or .xlsx.
+
+Rows become transactions as follows:
+
+* with a transaction id column (``external_id``), consecutive rows with the same id are the
+  line items of one transaction;
+* without one, and with a product column, consecutive rows with the same customer, date, time,
+  outlet, payment method and channel are the line items of one transaction (one visit);
+* without a product column, every row is one transaction (a quantity column becomes its
+  item count).
+
+Totals: when the total column holds the same value on every row of a transaction it is the
+receipt total (which may include tax or service charge); otherwise each row's total is its
+line's amount and the transaction's total is their sum. Without a total column the total is the
+sum of quantity × unit price − discount.
+
+Idempotency: a transaction with an id is skipped when the merchant already has that id. A
+transaction without one gets an import key: a digest of its parsed content (customer, time,
+total, payment, channel, outlet, items) and of its occurrence number among identical
+transactions in the same file. Two identical rows are therefore two sales, and importing the
+same file again creates nothing.
+
+All or nothing: the import runs in one database transaction. With any bad row it is rolled
+back and every bad row is reported; with ``skip_invalid`` the valid rows are committed and the
+bad ones are written to a reject file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from langganan.core.errors import InvalidInput
+from langganan.core.models import Merchant, Outlet
+from langganan.core.money import parse_money, to_money
+from langganan.core.phones import normalize_phone
+from langganan.core.services import outlet_get_or_create_default
+from langganan.customers.models import Customer
+from langganan.customers.services import member_code_generate
+from langganan.sales.importing.common import (
+    ERR_REJECTED_WITH_GROUP,
+    ImportAborted,
+    ImportReport,
+    Progress,
+    RejectWriter,
+    RowError,
+    ScratchStore,
+    numbered_rows,
+)
+from langganan.sales.importing.fields import (
+    ERR_QUANTITY,
+    TRANSACTION_FIELDS,
+    MappingError,
+    parse_channel,
+    parse_datetime,
+    parse_payment_method,
+    resolve_columns,
+)
+from langganan.sales.importing.readers import open_table
+from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
+
+CHUNK = 1000
+CUSTOMER_CACHE_LIMIT = 100_000
+
+ERR_NEED_DATE = "the file needs a date column (tanggal/date); name it with --map HEADER=date"
+ERR_NEED_AMOUNT = (
+    "the file needs a total column (total/amount), or product with unit price (produk, harga)"
+)
+ERR_TOTAL_MISSING = "total is missing"
+ERR_TOTAL_NEGATIVE = "total is negative; refunds are recorded through the refund service"
+ERR_PRICE_MISSING = "unit price is missing"
+ERR_DISCOUNT = "discount is negative or larger than the line amount"
+ERR_OUTLET_UNKNOWN = "unknown outlet"
+ERR_DUPLICATE_ID_IN_FILE = (
+    "this transaction id already appeared earlier in the file, apart from its other rows"
+)
+
+
+@dataclass
+class Line:
+    product: str
+    category: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Decimal
+
+
+@dataclass
+class Draft:
+    """One parsed transaction, not yet written."""
+
+    rows: list[tuple[int, list[str]]]
+    occurred_at: datetime
+    total: Decimal
+    payment_method: str
+    channel: str
+    outlet_id: int
+    external_id: str | None
+    customer_ref: str | None
+    phone: str | None
+    name: str
+    email: str
+    item_count: Decimal | None
+    lines: list[Line] = field(default_factory=list)
+    customer_id: int | None = None
+    import_key: str | None = None
+
+
+class _RowInvalid(Exception):
+    def __init__(self, field: str | None, reason: str, value: str | None = None):
+        super().__init__(reason)
+        self.error_field, self.reason, self.value = field, reason, value
+
+
+def _parse_quantity(text: str) -> Decimal:
+    if not text:
+        return Decimal(1)
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation as exc:
+        raise ValueError(ERR_QUANTITY) from exc
+    if not value.is_finite() or value <= 0:
+        raise ValueError(ERR_QUANTITY)
+    return value.quantize(Decimal("0.001"))
+
+
+class TransactionImport:
+    def __init__(
+        self,
+        *,
+        merchant: Merchant,
+        path: str | Path,
+        mapping: dict[str, str] | None = None,
+        skip_invalid: bool = False,
+        rejects_path: str | Path | None = None,
+        no_header: bool = False,
+        progress: bool | None = None,
+    ):
+        self.merchant = merchant
+        self.path = Path(path)
+        self.mapping = dict(mapping or {})
+        self.skip_invalid = skip_invalid
+        self.rejects_path = (
+            Path(rejects_path)
+            if rejects_path
+            else self.path.with_name(self.path.stem + ".rejects.csv")
+        )
+        self.no_header = no_header
+        self.progress_enabled = progress
+        self.tz = ZoneInfo(merchant.time_zone)
+        self.report = ImportReport(kind="transactions")
+        self._customer_cache: dict[tuple[str, str], int] = {}
+        self._products: dict[str, int] = {}
+        self._categories: dict[str, int] = {}
+        self._outlets: dict[str, int] = {}
+        self._created_customer_ids: list[int] = []
+
+    # -- driving ----------------------------------------------------------------------------
+
+    def run(self) -> ImportReport:
+        try:
+            reader = open_table(self.path)
+            header, rows, width = numbered_rows(reader, self.mapping, self.no_header)
+            self.columns = resolve_columns(header, self.mapping, TRANSACTION_FIELDS, width)
+        except (MappingError, ValueError, FileNotFoundError) as exc:
+            raise InvalidInput(str(exc)) from exc
+        if not self.columns.has("date"):
+            raise InvalidInput(ERR_NEED_DATE)
+        if not (
+            self.columns.has("total")
+            or (self.columns.has("product") and self.columns.has("unit_price"))
+        ):
+            raise InvalidInput(ERR_NEED_AMOUNT)
+        self.rejects = RejectWriter(self.rejects_path, header)
+        self.scratch = ScratchStore()
+        progress = Progress(reader, "import", self.progress_enabled)
+        try:
+            with transaction.atomic():
+                self._load_outlets()
+                pending: list[Draft] = []
+                for group in self._groups(rows):
+                    self.report.rows_read += len(group)
+                    draft = self._parse_group(group)
+                    if draft is not None and (self.skip_invalid or not self.report.error_count):
+                        pending.append(draft)
+                    if len(pending) >= CHUNK:
+                        self._flush(pending)
+                        pending = []
+                        progress.tick()
+                if self.report.error_count and not self.skip_invalid:
+                    raise ImportAborted
+                self._flush(pending)
+                self._settle_joined_dates()
+            self.report.committed = True
+        except ImportAborted:
+            self.report.committed = False
+            self.report.customers_created = self.report.transactions_created = 0
+            self.report.line_items_created = self.report.products_created = 0
+            self.report.skipped_duplicates = 0
+        finally:
+            progress.close()
+            self.scratch.close()
+            self.rejects.close()
+        if self.report.committed and self.report.error_count:
+            self.report.rejects_path = str(self.rejects_path)
+        elif self.rejects_path.exists() and not self.report.committed:
+            self.rejects_path.unlink()
+        return self.report
+
+    def _groups(self, rows):
+        """Consecutive rows that make one transaction (see the module docstring)."""
+        cols = self.columns
+        visit_fields = (
+            "customer_id",
+            "phone",
+            "date",
+            "time",
+            "outlet",
+            "payment_method",
+            "channel",
+        )
+        group: list[tuple[int, list[str]]] = []
+        group_key = None
+        for number, cells in rows:
+            external_id = cols.get(cells, "external_id")
+            if external_id:
+                key = ("id", external_id)
+            elif cols.get(cells, "product"):
+                key = ("visit", *(cols.get(cells, f) for f in visit_fields))
+            else:
+                key = None
+            if group and (key is None or key != group_key):
+                yield group
+                group = []
+            group.append((number, cells))
+            group_key = key
+        if group:
+            yield group
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def _reject(self, group, bad: dict[int, _RowInvalid]) -> None:
+        for number, cells in group:
+            problem = bad.get(number)
+            if problem is not None:
+                error = RowError(number, problem.reason, problem.error_field, problem.value)
+                self.report.add_error(error)
+                reason = str(error)
+            else:
+                reason = ERR_REJECTED_WITH_GROUP
+            if self.skip_invalid:
+                self.rejects.write(number, cells, reason)
+
+    def _parse_group(self, group) -> Draft | None:
+        cols = self.columns
+        first_number, first = group[0]
+        bad: dict[int, _RowInvalid] = {}
+        try:
+            draft = self._parse_head(first)
+        except _RowInvalid as problem:
+            bad[first_number] = problem
+            draft = None
+        lines: list[tuple[Line, Decimal | None]] = []
+        row_totals: list[Decimal | None] = []
+        for number, cells in group:
+            try:
+                total = self._money(cells, "total") if cols.has("total") else None
+                if total is not None and total < 0:
+                    raise _RowInvalid("total", ERR_TOTAL_NEGATIVE, cols.get(cells, "total"))
+                row_totals.append(total)
+                product = cols.get(cells, "product")
+                if product:
+                    lines.append((self._parse_line(cells, product, total), total))
+            except _RowInvalid as problem:
+                bad.setdefault(number, problem)
+        if draft is None or bad:
+            self._reject(group, bad)
+            return None
+        if draft.external_id and not self.scratch.first_time(draft.external_id):
+            self._reject(
+                group,
+                {
+                    first_number: _RowInvalid(
+                        "external_id", ERR_DUPLICATE_ID_IN_FILE, draft.external_id
+                    )
+                },
+            )
+            return None
+        draft.rows = group
+        draft.lines = [line for line, _ in lines]
+        known = [t for t in row_totals if t is not None]
+        if lines:
+            line_sum = sum(
+                (ln.quantity * ln.unit_price - ln.discount for ln in draft.lines), Decimal(0)
+            )
+            if len(known) == len(group) and len(group) > 1 and len(set(known)) == 1:
+                draft.total = known[0]  # the receipt total, repeated on each line
+            elif len(known) == len(group) and len(group) == 1:
+                draft.total = known[0]
+            else:
+                draft.total = to_money(line_sum)
+        else:
+            if not known:
+                self._reject(group, {first_number: _RowInvalid("total", ERR_TOTAL_MISSING)})
+                return None
+            draft.total = known[0]
+            if cols.has("quantity") and cols.get(first, "quantity"):
+                try:
+                    draft.item_count = _parse_quantity(cols.get(first, "quantity"))
+                except ValueError as exc:
+                    self._reject(
+                        group,
+                        {
+                            first_number: _RowInvalid(
+                                "quantity", str(exc), cols.get(first, "quantity")
+                            )
+                        },
+                    )
+                    return None
+        return draft
+
+    def _money(self, cells, name: str) -> Decimal | None:
+        text = self.columns.get(cells, name)
+        if not text:
+            return None
+        try:
+            return parse_money(text)
+        except ValueError as exc:
+            raise _RowInvalid(name, str(exc), text) from exc
+
+    def _parse_line(self, cells, product: str, row_total: Decimal | None) -> Line:
+        cols = self.columns
+        try:
+            quantity = _parse_quantity(cols.get(cells, "quantity"))
+        except ValueError as exc:
+            raise _RowInvalid("quantity", str(exc), cols.get(cells, "quantity")) from exc
+        discount = self._money(cells, "discount") or Decimal(0)
+        unit_price = self._money(cells, "unit_price")
+        if unit_price is None:
+            if row_total is None:
+                raise _RowInvalid("unit_price", ERR_PRICE_MISSING)
+            unit_price = to_money((row_total + discount) / quantity)
+        if unit_price < 0:
+            raise _RowInvalid("unit_price", ERR_TOTAL_NEGATIVE, cols.get(cells, "unit_price"))
+        if discount < 0 or discount > quantity * unit_price:
+            raise _RowInvalid("discount", ERR_DISCOUNT, cols.get(cells, "discount"))
+        return Line(
+            product[:200], cols.get(cells, "category")[:100], quantity, unit_price, discount
+        )
+
+    def _parse_head(self, cells) -> Draft:
+        cols = self.columns
+        try:
+            occurred_at = parse_datetime(cols.get(cells, "date"), cols.get(cells, "time"), self.tz)
+        except ValueError as exc:
+            field_name = "time" if "time" in str(exc) else "date"
+            raise _RowInvalid(field_name, str(exc), cols.get(cells, field_name)) from exc
+        try:
+            payment = parse_payment_method(cols.get(cells, "payment_method"))
+        except ValueError as exc:
+            raise _RowInvalid("payment_method", str(exc)) from exc
+        try:
+            channel = parse_channel(cols.get(cells, "channel"))
+        except ValueError as exc:
+            raise _RowInvalid("channel", str(exc)) from exc
+        outlet_text = cols.get(cells, "outlet")
+        if outlet_text:
+            outlet_id = self._outlets.get(outlet_text.lower())
+            if outlet_id is None:
+                known = ", ".join(sorted({k.upper() for k in self._outlets})) or "none"
+                raise _RowInvalid("outlet", f"{ERR_OUTLET_UNKNOWN} (known: {known})", outlet_text)
+        else:
+            outlet_id = self._default_outlet_id()
+        phone_text = cols.get(cells, "phone")
+        try:
+            phone = normalize_phone(phone_text)
+        except ValueError as exc:
+            raise _RowInvalid("phone", str(exc), phone_text) from exc
+        return Draft(
+            rows=[],
+            occurred_at=occurred_at,
+            total=Decimal(0),
+            payment_method=payment,
+            channel=channel,
+            outlet_id=outlet_id,
+            external_id=(cols.get(cells, "external_id") or None),
+            customer_ref=(cols.get(cells, "customer_id") or None),
+            phone=phone,
+            name=cols.get(cells, "name")[:200],
+            email=cols.get(cells, "email")[:254],
+            item_count=None,
+        )
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def _load_outlets(self) -> None:
+        for outlet in Outlet.objects.filter(merchant=self.merchant):
+            self._outlets[outlet.code.lower()] = outlet.pk
+            self._outlets.setdefault(outlet.name.lower(), outlet.pk)
+        self._default_outlet: int | None = None
+
+    def _default_outlet_id(self) -> int:
+        if self._default_outlet is None:
+            self._default_outlet = outlet_get_or_create_default(merchant=self.merchant).pk
+        return self._default_outlet
+
+    def _resolve_customers(self, drafts: list[Draft]) -> None:
+        refs = {d.customer_ref for d in drafts if d.customer_ref}
+        phones = {d.phone for d in drafts if d.phone}
+        missing_refs = [r for r in refs if ("ref", r) not in self._customer_cache]
+        missing_phones = [p for p in phones if ("phone", p) not in self._customer_cache]
+        if len(self._customer_cache) > CUSTOMER_CACHE_LIMIT:
+            self._customer_cache.clear()
+            missing_refs, missing_phones = list(refs), list(phones)
+        if missing_refs:
+            for pk, ref in Customer.objects.filter(
+                merchant=self.merchant, external_ref__in=missing_refs
+            ).values_list("pk", "external_ref"):
+                self._customer_cache[("ref", ref)] = pk
+        if missing_phones:
+            for pk, phone in Customer.objects.filter(
+                merchant=self.merchant, phone__in=missing_phones
+            ).values_list("pk", "phone"):
+                self._customer_cache[("phone", phone)] = pk
+        new: dict[tuple[str, str], Customer] = {}
+        for d in drafts:
+            if not (d.customer_ref or d.phone):
+                continue
+            pk = None
+            if d.customer_ref:
+                pk = self._customer_cache.get(("ref", d.customer_ref))
+            if pk is None and d.phone:
+                pk = self._customer_cache.get(("phone", d.phone))
+            if pk is not None:
+                d.customer_id = pk
+                continue
+            key = ("ref", d.customer_ref) if d.customer_ref else ("phone", d.phone)
+            if key not in new:
+                phone_free = (
+                    d.phone
+                    and ("phone", d.phone) not in self._customer_cache
+                    and all(c.phone != d.phone for c in new.values())
+                )
+                new[key] = Customer(
+                    merchant=self.merchant,
+                    full_name=d.name,
+                    email=d.email,
+                    phone=d.phone if phone_free else None,
+                    external_ref=d.customer_ref,
+                    member_code=member_code_generate(),
+                    joined_at=d.occurred_at,
+                    acquisition_source="import",
+                )
+        if new:
+            created = Customer.objects.bulk_create(list(new.values()), batch_size=500)
+            self.report.customers_created += len(created)
+            for customer in created:
+                self._created_customer_ids.append(customer.pk)
+                if customer.external_ref:
+                    self._customer_cache[("ref", customer.external_ref)] = customer.pk
+                if customer.phone:
+                    self._customer_cache[("phone", customer.phone)] = customer.pk
+            for d in drafts:
+                if d.customer_id is None and (d.customer_ref or d.phone):
+                    key = ("ref", d.customer_ref) if d.customer_ref else ("phone", d.phone)
+                    d.customer_id = new[key].pk
+
+    def _product_id(self, line: Line) -> int:
+        key = line.product.lower()
+        if key in self._products:
+            return self._products[key]
+        product = Product.objects.filter(merchant=self.merchant, name__iexact=line.product).first()
+        if product is None:
+            category_id = None
+            if line.category:
+                category_id = self._categories.get(line.category.lower())
+                if category_id is None:
+                    category, _ = ProductCategory.objects.get_or_create(
+                        merchant=self.merchant, name=line.category
+                    )
+                    category_id = self._categories[line.category.lower()] = category.pk
+            product = Product.objects.create(
+                merchant=self.merchant,
+                name=line.product,
+                category_id=category_id,
+                price=line.unit_price,
+            )
+            self.report.products_created += 1
+        self._products[key] = product.pk
+        return product.pk
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _import_key(self, d: Draft) -> str:
+        items = ";".join(
+            f"{ln.product.lower()}*{ln.quantity}@{ln.unit_price}-{ln.discount}" for ln in d.lines
+        )
+        content = "|".join(
+            str(part)
+            for part in (
+                d.customer_id or "-",
+                d.occurred_at.astimezone(UTC).isoformat(),
+                d.total,
+                d.payment_method,
+                d.channel,
+                d.outlet_id,
+                d.item_count if d.item_count is not None else "",
+                items,
+            )
+        )
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        occurrence = self.scratch.next_occurrence(digest)
+        return hashlib.sha256(f"{digest}#{occurrence}".encode()).hexdigest()[:48]
+
+    def _flush(self, drafts: list[Draft]) -> None:
+        if not drafts:
+            return
+        self._resolve_customers(drafts)
+        for d in drafts:
+            if not d.external_id:
+                d.import_key = self._import_key(d)
+        ids = [d.external_id for d in drafts if d.external_id]
+        keys = [d.import_key for d in drafts if d.import_key]
+        existing_ids = (
+            set(
+                Transaction.objects.filter(merchant=self.merchant, external_id__in=ids).values_list(
+                    "external_id", flat=True
+                )
+            )
+            if ids
+            else set()
+        )
+        existing_keys = (
+            set(
+                Transaction.objects.filter(merchant=self.merchant, import_key__in=keys).values_list(
+                    "import_key", flat=True
+                )
+            )
+            if keys
+            else set()
+        )
+        fresh = [
+            d
+            for d in drafts
+            if not (d.external_id in existing_ids or d.import_key in existing_keys)
+        ]
+        self.report.skipped_duplicates += len(drafts) - len(fresh)
+        rows = [
+            Transaction(
+                merchant=self.merchant,
+                outlet_id=d.outlet_id,
+                customer_id=d.customer_id,
+                occurred_at=d.occurred_at,
+                total=d.total,
+                payment_method=d.payment_method,
+                channel=d.channel,
+                item_count=d.item_count,
+                external_id=d.external_id,
+                import_key=d.import_key,
+            )
+            for d in fresh
+        ]
+        created = Transaction.objects.bulk_create(rows, batch_size=500)
+        self.report.transactions_created += len(created)
+        items = [
+            LineItem(
+                transaction_id=txn.pk,
+                product_id=self._product_id(line),
+                product_name=line.product,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+            )
+            for d, txn in zip(fresh, created, strict=True)
+            for line in d.lines
+        ]
+        LineItem.objects.bulk_create(items, batch_size=1000)
+        self.report.line_items_created += len(items)
+
+    def _settle_joined_dates(self) -> None:
+        """A customer created by this import joined at their first imported purchase."""
+        from django.db.models import Min, OuterRef, Subquery
+
+        first_purchase = (
+            Transaction.objects.filter(customer=OuterRef("pk"))
+            .values("customer")
+            .annotate(first=Min("occurred_at"))
+            .values("first")
+        )
+        ids = self._created_customer_ids
+        for start in range(0, len(ids), 500):
+            Customer.objects.filter(pk__in=ids[start : start + 500]).update(
+                joined_at=Subquery(first_purchase)
+            )
+
+
+def transactions_import(
+    *,
+    merchant: Merchant,
+    path: str | Path,
+    mapping: dict[str, str] | None = None,
+    skip_invalid: bool = False,
+    rejects_path: str | Path | None = None,
+    no_header: bool = False,
+    progress: bool | None = None,
+) -> ImportReport:
+    """Import a transactions file for ``merchant``; see the module docstring for the rules."""
+    return TransactionImport(
+        merchant=merchant,
+        path=path,
+        mapping=mapping,
+        skip_invalid=skip_invalid,
+        rejects_path=rejects_path,
+        no_header=no_header,
+        progress=progress,
+    ).run()
