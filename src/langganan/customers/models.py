@@ -120,9 +120,7 @@ class ConsentEvent(models.Model):
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="consent_events"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_events")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     granted = models.BooleanField(_("granted"))
     occurred_at = models.DateTimeField(_("time"), default=timezone.now)
