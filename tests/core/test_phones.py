@@ -5,8 +5,14 @@ from langganan.core.phones import ERR_PHONE_INVALID, format_phone, normalize_pho
 
 @pytest.mark.parametrize(
     "raw",
-    ["0812-3456-7890", "081234567890", "+62 812 3456 7890", "62812-3456-7890", "812 3456 7890",
-     "081234567890.0"],
+    [
+        "0812-3456-7890",
+        "081234567890",
+        "+62 812 3456 7890",
+        "62812-3456-7890",
+        "812 3456 7890",
+        "081234567890.0",
+    ],
 )
 def test_common_ways_of_writing_a_mobile_number_normalise_to_e164(raw):
     assert normalize_phone(raw) == "+6281234567890"
