@@ -1,5 +1,5 @@
-import re
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
