@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from langganan.web import views
@@ -6,4 +7,8 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("m/<slug:slug>/customers/", views.customer_list, name="customer_list"),
+    path("m/<slug:slug>/customers/<int:pk>/", views.customer_detail, name="customer_detail"),
 ]

@@ -1,5 +1,111 @@
-from django.http import HttpResponse
+"""Dashboard pages. Views parse input, call selectors, and render; no business logic here."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from langganan.core.errors import NotFound
+from langganan.core.selectors import merchants_for_user
+from langganan.customers.greetings import age_on
+from langganan.customers.models import Channel
+from langganan.customers.selectors import (
+    consent_current,
+    consent_history,
+    customer_get,
+    customer_search,
+)
+from langganan.sales.selectors import (
+    customer_sales_summary,
+    customers_with_sales_stats,
+    transactions_for_customer,
+)
+from langganan.web.access import merchant_for_request, merchant_zone
+from langganan.web.forms import LoginForm
+
+CUSTOMERS_PER_PAGE = 25
+TRANSACTIONS_PER_PAGE = 25
+SEARCH_MAX_LENGTH = 100
 
 
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@require_safe
 def home(request):
-    return HttpResponse("Langganan")
+    """Send the user to their first merchant's customers, or to the login page."""
+    if not request.user.is_authenticated:
+        return redirect("web:login")
+    merchant = merchants_for_user(user=request.user).first()
+    if merchant is None:
+        return render(request, "web/no_merchant.html")
+    return redirect("web:customer_list", slug=merchant.slug)
+
+
+def _render_for_merchant(request, merchant, membership, template: str, context: dict):
+    """Render in the merchant's time zone, with what the page header needs."""
+    context = {
+        "merchant": merchant,
+        "membership": membership,
+        "merchants": merchants_for_user(user=request.user),
+        **context,
+    }
+    with timezone.override(merchant_zone(merchant)):
+        return render(request, template, context)
+
+
+@login_required
+@require_safe
+def customer_list(request, slug: str):
+    merchant, membership = merchant_for_request(request, slug)
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    customers = customers_with_sales_stats(
+        customers=customer_search(merchant=merchant, query=query)
+    )
+    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    return _render_for_merchant(
+        request,
+        merchant,
+        membership,
+        "web/customer_list.html",
+        {"q": query, "page_obj": page, "customers": page.object_list},
+    )
+
+
+@login_required
+@require_safe
+def customer_detail(request, slug: str, pk: int):
+    merchant, membership = merchant_for_request(request, slug)
+    try:
+        customer = customer_get(merchant=merchant, customer_id=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    current = consent_current(customer=customer)
+    transactions = transactions_for_customer(merchant=merchant, customer=customer)
+    page = Paginator(transactions, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    with timezone.override(merchant_zone(merchant)):
+        today = timezone.localdate()
+    return _render_for_merchant(
+        request,
+        merchant,
+        membership,
+        "web/customer_detail.html",
+        {
+            "customer": customer,
+            "greeting": customer.greeting_on(today),
+            "age": age_on(customer.birth_date, today),
+            "consents": [(label, current.get(value)) for value, label in Channel.choices],
+            "consent_history": consent_history(customer=customer),
+            "summary": customer_sales_summary(merchant=merchant, customer=customer),
+            "page_obj": page,
+            "transactions": page.object_list,
+        },
+    )
