@@ -1,15 +1,168 @@
-"""`langganan demo` and `langganan serve` (to be written)."""
+"""`langganan demo` and `langganan serve`.
+
+``cli.py`` imports this module before ``django.setup()``, so Django models are imported
+inside the command functions only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
+from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED, HISTORY_MONTHS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+WSGI_APP = "langganan.config.wsgi:application"
+ERR_NOT_MIGRATED = "the database is not up to date: run `langganan migrate` first"
+
+
+def _today_in_jakarta() -> date:
+    return datetime.now(ZoneInfo("Asia/Jakarta")).date()
+
+
+def _pending_migrations() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def echo_login(*, username: str, password: str, address: str) -> None:
+    """Print where to log in and with what, so it stands out in a terminal."""
+    click.echo("")
+    click.echo(f"  Open      {address}   (start the server with: langganan serve)")
+    click.echo(f"  Admin     {address}/admin/")
+    click.echo(f"  User      {username}")
+    click.echo(f"  Password  {password}")
+    click.echo("")
+
 
 @click.command()
-def demo() -> None:
-    """Build the demo merchant."""
-    raise click.ClickException("not written yet")
+@click.option("--slug", default="demo", show_default=True, help="Slug of the demo merchant.")
+@click.option(
+    "--customers",
+    "n_customers",
+    type=click.IntRange(1, 1_000_000),
+    default=DEFAULT_CUSTOMERS,
+    show_default=True,
+    help="Number of customers to simulate.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option(
+    "--end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of history is the day before this date [default: today, Asia/Jakarta].",
+)
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the simulated per-customer truth (λ, p, dropout) to this CSV file.",
+)
+@click.option("--replace", is_flag=True, help="Delete an existing merchant with this slug first.")
+def demo(
+    slug: str,
+    n_customers: int,
+    seed: int,
+    end: datetime | None,
+    truth_path: Path | None,
+    replace: bool,
+) -> None:
+    """Build a realistic demo café (18 months of sales) and print a login for it."""
+    from langganan.core.errors import LanggananError
+    from langganan.demo.generator import (
+        DEMO_ADDRESS,
+        DEMO_USERNAME,
+        demo_login_ensure,
+        demo_merchant_build,
+    )
+    from langganan.demo.simulation import months_before
+
+    if _pending_migrations():
+        raise click.ClickException(ERR_NOT_MIGRATED)
+    end_day = end.date() if end else _today_in_jakarta()
+    first_day = months_before(end_day, HISTORY_MONTHS)
+    last_day = end_day - timedelta(days=1)
+    click.echo(
+        f"Seed {seed}: {n_customers:,} customers, sales from {first_day:%Y-%m-%d} "
+        f"to {last_day:%Y-%m-%d}."
+    )
+    try:
+        result = demo_merchant_build(
+            slug=slug,
+            n_customers=n_customers,
+            seed=seed,
+            end=end_day,
+            replace=replace,
+            truth_path=truth_path,
+        )
+        _user, password = demo_login_ensure(merchant=result.merchant)
+    except LanggananError as exc:
+        raise click.ClickException(exc.message) from exc
+    merchant = result.merchant
+    if result.built:
+        click.echo(
+            f"Built {merchant.name} ({merchant.slug}): {result.customers:,} customers, "
+            f"{result.transactions:,} transactions, {result.line_items:,} line items, "
+            f"{result.consent_events:,} consent events in {result.seconds:.1f} s."
+        )
+        if truth_path:
+            click.echo(f"Truth for {result.truth_rows:,} customers written to {truth_path}")
+    else:
+        click.echo(
+            f"Merchant {merchant.slug} ({merchant.name}) already exists; left as it is. "
+            "Use --replace to delete it and build it again."
+        )
+        if truth_path:
+            click.echo("Nothing was simulated, so no truth file was written.")
+    echo_login(username=DEMO_USERNAME, password=password, address=DEMO_ADDRESS)
+
+
+def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
+    """The command that serves the WSGI app with this Python's gunicorn."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        WSGI_APP,
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+    ]
 
 
 @click.command()
-def serve() -> None:
-    """Serve the web app."""
-    raise click.ClickException("not written yet")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn (static files by whitenoise; DEBUG may stay off)."""
+    from django.conf import settings
+
+    if _pending_migrations():
+        click.echo(f"Warning: {ERR_NOT_MIGRATED}.", err=True)
+    if settings.STATIC_ROOT:  # whitenoise warns when it is missing; files come from finders
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    click.echo(f"Langganan at http://{shown}:{port}  (Ctrl+C stops)")
+    if host not in ("127.0.0.1", "localhost"):
+        click.echo(
+            "Other machines reach it only when ALLOWED_HOSTS names this host's address.",
+            err=True,
+        )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = gunicorn_argv(host=host, port=port, workers=workers)
+    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn

@@ -1,0 +1,239 @@
+"""Write the simulated demo café into the database, and ensure the demo login.
+
+The simulation (:mod:`langganan.demo.simulation`) runs first, outside any transaction; the
+writes then happen in one ``transaction.atomic`` with ``bulk_create`` in batches, so the
+database is either untouched or holds the whole merchant.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time as clock
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from langganan.core.errors import Conflict
+from langganan.core.models import Merchant, Role
+from langganan.core.services import merchant_create, outlet_create, staff_user_create
+from langganan.customers.models import ConsentEvent, Customer
+from langganan.demo import menu
+from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from langganan.demo.simulation import OUTLETS, DemoDataset, simulate_demo
+from langganan.demo.truth import write_dataset_truth
+from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Kopi Langganan"
+DEMO_USERNAME = "demo"
+DEMO_ADDRESS = "http://127.0.0.1:8000"
+BATCH_SIZE = 2000
+ERR_MERCHANT_IN_USE = "the merchant's data is referenced elsewhere and cannot be replaced"
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    """What :func:`demo_merchant_build` did."""
+
+    merchant: Merchant
+    built: bool  # False when the merchant already existed and was left as it was
+    customers: int = 0
+    transactions: int = 0
+    line_items: int = 0
+    consent_events: int = 0
+    seconds: float = 0.0
+    truth_rows: int | None = None
+    dataset: DemoDataset | None = None
+
+
+def demo_merchant_build(
+    *,
+    slug: str = DEMO_SLUG,
+    name: str = DEMO_NAME,
+    n_customers: int = DEFAULT_CUSTOMERS,
+    seed: int = DEFAULT_SEED,
+    end: date,
+    replace: bool = False,
+    truth_path: str | Path | None = None,
+) -> DemoBuild:
+    """Build the demo café; an existing merchant is left alone unless ``replace``."""
+    started = clock.perf_counter()
+    existing = Merchant.objects.filter(slug=slug).first()
+    if existing is not None and not replace:
+        return DemoBuild(merchant=existing, built=False)
+    dataset = simulate_demo(n_customers=n_customers, seed=seed, end=end)
+    with transaction.atomic():
+        if existing is not None:
+            demo_merchant_delete(merchant=existing)
+        merchant = merchant_create(slug=slug, name=name)
+        counts = _write(merchant, dataset)
+    truth_rows = write_dataset_truth(truth_path, dataset) if truth_path else None
+    return DemoBuild(
+        merchant=merchant,
+        built=True,
+        customers=counts["customers"],
+        transactions=counts["transactions"],
+        line_items=counts["line_items"],
+        consent_events=counts["consent_events"],
+        seconds=clock.perf_counter() - started,
+        truth_rows=truth_rows,
+        dataset=dataset,
+    )
+
+
+@transaction.atomic
+def demo_merchant_delete(*, merchant: Merchant) -> None:
+    """Delete a merchant and everything it owns, children before the rows they protect."""
+    LineItem.objects.filter(transaction__merchant=merchant).delete()
+    Transaction.objects.filter(merchant=merchant, refund_of__isnull=False).delete()
+    Transaction.objects.filter(merchant=merchant).delete()
+    Product.objects.filter(merchant=merchant).delete()
+    ProductCategory.objects.filter(merchant=merchant).delete()
+    try:
+        merchant.delete()
+    except ProtectedError as exc:
+        raise Conflict(ERR_MERCHANT_IN_USE, field="slug") from exc
+
+
+@transaction.atomic
+def demo_login_ensure(
+    *, merchant: Merchant, username: str = DEMO_USERNAME
+) -> tuple[AbstractBaseUser, str]:
+    """Make ``username`` an owner of ``merchant`` and a superuser, with a new random password.
+
+    Returns the user and the password (shown to the person running the demo once).
+    """
+    password = secrets.token_urlsafe(12)
+    user = staff_user_create(
+        merchant=merchant,
+        username=username,
+        password=password,
+        role=Role.OWNER,
+        reset_password_if_exists=True,
+    )
+    user.is_staff = True
+    user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user, password
+
+
+def _money(rupiah: int) -> Decimal:
+    return Decimal(rupiah).quantize(Decimal("0.01"))
+
+
+def _write(merchant: Merchant, dataset: DemoDataset) -> dict[str, int]:
+    outlets = {
+        code: outlet_create(merchant=merchant, code=code, name=name, address=address, city=city)
+        for code, name, address, city, _share in OUTLETS
+    }
+    categories = ProductCategory.objects.bulk_create(
+        [ProductCategory(merchant=merchant, name=name) for name in menu.CATEGORIES]
+    )
+    category_ids = dict(
+        zip(menu.CATEGORIES, _ids(categories, ProductCategory, merchant, "name"), strict=True)
+    )
+    products = Product.objects.bulk_create(
+        [
+            Product(
+                merchant=merchant,
+                name=item.name,
+                sku=item.sku,
+                category_id=category_ids[item.category],
+                price=_money(item.price),
+            )
+            for item in menu.MENU
+        ]
+    )
+    product_ids = _ids(products, Product, merchant, "name")
+
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                merchant=merchant,
+                full_name=c.person.full_name,
+                gender=c.person.gender,
+                birth_date=c.person.birth_date,
+                phone=c.person.phone,
+                email=c.person.email,
+                city=c.person.city,
+                province=c.person.province,
+                member_code=c.member_code,
+                joined_at=c.joined_at,
+                acquisition_source=c.person.acquisition_source,
+                tags=list(c.tags),
+            )
+            for c in dataset.customers
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    customer_ids = _ids(customers, Customer, merchant, "member_code")
+
+    ConsentEvent.objects.bulk_create(
+        [
+            ConsentEvent(
+                merchant=merchant,
+                customer_id=customer_ids[e.customer],
+                channel=e.channel,
+                granted=e.granted,
+                occurred_at=e.occurred_at,
+                source=e.source,
+                wording_version=e.wording_version,
+            )
+            for e in dataset.consents
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+    sales = Transaction.objects.bulk_create(
+        [
+            Transaction(
+                merchant=merchant,
+                outlet=outlets[t.outlet_code],
+                customer_id=None if t.customer is None else customer_ids[t.customer],
+                occurred_at=t.occurred_at,
+                total=_money(t.total),
+                payment_method=t.payment_method,
+                channel=t.channel,
+                external_id=t.receipt,
+            )
+            for t in dataset.transactions
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    sale_ids = _ids(sales, Transaction, merchant, "external_id")
+
+    lines = []
+    for sale_id, txn in zip(sale_ids, dataset.transactions, strict=True):
+        for line in txn.lines:
+            lines.append(
+                LineItem(
+                    transaction_id=sale_id,
+                    product_id=product_ids[line.item],
+                    product_name=menu.MENU[line.item].name,
+                    quantity=Decimal(line.quantity),
+                    unit_price=_money(line.unit_price),
+                    discount=_money(line.discount),
+                )
+            )
+    LineItem.objects.bulk_create(lines, batch_size=BATCH_SIZE)
+    return {
+        "customers": len(customers),
+        "transactions": len(sales),
+        "line_items": len(lines),
+        "consent_events": len(dataset.consents),
+    }
+
+
+def _ids(objs: list, model, merchant: Merchant, key: str) -> list[int]:
+    """The primary keys ``bulk_create`` set, or (on a backend that cannot return them) a lookup."""
+    if all(obj.pk is not None for obj in objs):
+        return [obj.pk for obj in objs]
+    by_key = dict(  # pragma: no cover - SQLite ≥ 3.35 and PostgreSQL return the ids
+        model.objects.filter(merchant=merchant).values_list(key, "pk").iterator()
+    )
+    return [by_key[getattr(obj, key)] for obj in objs]  # pragma: no cover
