@@ -36,6 +36,7 @@ def test_lambda_and_p_recover_the_gamma_and_beta_means(histories):
 def test_repeat_purchases_match_the_bgnbd_expectation_without_seasons():
     """FHL (2005) eq. 9: E[X(t)] = (a+b-1)/(a-1) [1 - (α/(α+t))^r 2F1(r, b; a+b-1; t/(α+t))]."""
     from scipy import special
+
     params = BGNBDParams(r=0.7, alpha=18.0, a=1.6, b=4.5)  # the formula needs a > 1
     h = simulate_bgnbd(20_000, params, horizon_days=548, rng=np.random.default_rng(SEED))
     t = h.horizon - h.first
