@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "langganan.core",
     "langganan.customers",
     "langganan.sales",
+    "langganan.insights",
     "langganan.web",
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 DEFAULT_REGION = "ID"
@@ -16,7 +18,12 @@ def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str | None
     """
     if raw is None:
         return None
-    text = str(raw).strip()
+    return _normalize(str(raw), region)
+
+
+@lru_cache(maxsize=65536)  # imports see the same customer's number on many rows
+def _normalize(raw: str, region: str) -> str | None:
+    text = raw.strip()
     if text.endswith(".0") and text[:-2].isdigit():  # a number that went through a spreadsheet
         text = text[:-2]
     if not text:
