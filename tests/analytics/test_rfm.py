@@ -18,6 +18,7 @@ from langganan.analytics.labels import (
     rhythm_sentence,
     suggest_action,
 )
+from langganan.analytics.lifecycle import STAGE_ORDER
 from langganan.analytics.rfm import (
     SEGMENT_ORDER,
     SEGMENT_RULES,
