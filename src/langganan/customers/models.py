@@ -66,18 +66,15 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["full_name", "id"]
         constraints = [
+            # Full unique indexes (NULLs never collide), usable by every "IN (…)" look-up.
             models.UniqueConstraint(
-                fields=["merchant", "phone"],
-                condition=models.Q(phone__isnull=False),
-                name="customer_phone_unique_per_merchant",
+                fields=["merchant", "phone"], name="customer_phone_unique_per_merchant"
             ),
             models.UniqueConstraint(
                 fields=["merchant", "member_code"], name="customer_member_code_unique"
             ),
             models.UniqueConstraint(
-                fields=["merchant", "external_ref"],
-                condition=models.Q(external_ref__isnull=False),
-                name="customer_external_ref_unique",
+                fields=["merchant", "external_ref"], name="customer_external_ref_unique"
             ),
             models.CheckConstraint(
                 condition=models.Q(phone__isnull=True) | models.Q(phone__startswith="+"),

@@ -134,15 +134,13 @@ class Transaction(models.Model):
         verbose_name_plural = _("transactions")
         ordering = ["-occurred_at", "-id"]
         constraints = [
+            # Full (not partial) unique indexes led by the id: NULLs never collide, and an
+            # "id IN (…)" look-up can always use them, with or without planner statistics.
             models.UniqueConstraint(
-                fields=["merchant", "external_id"],
-                condition=Q(external_id__isnull=False),
-                name="transaction_external_id_unique",
+                fields=["external_id", "merchant"], name="transaction_external_id_unique"
             ),
             models.UniqueConstraint(
-                fields=["merchant", "import_key"],
-                condition=Q(import_key__isnull=False),
-                name="transaction_import_key_unique",
+                fields=["import_key", "merchant"], name="transaction_import_key_unique"
             ),
             models.CheckConstraint(
                 condition=(Q(kind="sale", refund_of__isnull=True, total__gte=0))

@@ -518,6 +518,16 @@ class TransactionImport:
         occurrence = self.scratch.next_occurrence(digest)
         return hashlib.sha256(f"{digest}#{occurrence}".encode()).hexdigest()[:48]
 
+    def _existing(self, column: str, values: list[str]) -> set[str]:
+        """Which of ``values`` this merchant already has in ``column``. The look-up is by the
+        value alone (the unique index leads with it) and the merchant is checked here."""
+        if not values:
+            return set()
+        rows = Transaction.objects.filter(**{f"{column}__in": values}).values_list(
+            column, "merchant_id"
+        )
+        return {value for value, merchant_id in rows if merchant_id == self.merchant.pk}
+
     def _flush(self, drafts: list[Draft]) -> None:
         if not drafts:
             return
@@ -527,24 +537,8 @@ class TransactionImport:
                 d.import_key = self._import_key(d)
         ids = [d.external_id for d in drafts if d.external_id]
         keys = [d.import_key for d in drafts if d.import_key]
-        existing_ids = (
-            set(
-                Transaction.objects.filter(merchant=self.merchant, external_id__in=ids).values_list(
-                    "external_id", flat=True
-                )
-            )
-            if ids
-            else set()
-        )
-        existing_keys = (
-            set(
-                Transaction.objects.filter(merchant=self.merchant, import_key__in=keys).values_list(
-                    "import_key", flat=True
-                )
-            )
-            if keys
-            else set()
-        )
+        existing_ids = self._existing("external_id", ids)
+        existing_keys = self._existing("import_key", keys)
         fresh = [
             d
             for d in drafts
