@@ -179,12 +179,14 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
 def _register_commands() -> None:
     """Commands that live beside the app they drive; their modules import Django lazily."""
     from langganan.demo.commands import demo, serve
+    from langganan.insights.commands import analyze
     from langganan.sales.commands import export_cmd, import_cmd
 
     cli.add_command(demo)
     cli.add_command(serve)
     cli.add_command(import_cmd)
     cli.add_command(export_cmd)
+    cli.add_command(analyze)
 
 
 _register_commands()

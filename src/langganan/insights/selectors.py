@@ -8,7 +8,11 @@ from langganan.insights.models import CustomerInsight, InsightRun
 
 
 def customer_insight_get(*, merchant: Merchant, customer: Customer) -> CustomerInsight | None:
-    return CustomerInsight.objects.filter(merchant=merchant, customer=customer).first()
+    return (
+        CustomerInsight.objects.filter(merchant=merchant, customer=customer)
+        .select_related("run")
+        .first()
+    )
 
 
 def insight_run_latest(*, merchant: Merchant) -> InsightRun | None:

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from langganan.core.errors import NotFound
@@ -20,6 +22,7 @@ from langganan.customers.selectors import (
     customer_get,
     customer_search,
 )
+from langganan.insights.selectors import customer_insight_get
 from langganan.sales.selectors import (
     customer_sales_summary,
     customers_with_sales_stats,
@@ -28,6 +31,11 @@ from langganan.sales.selectors import (
 from langganan.web.access import merchant_for_request, merchant_zone
 from langganan.web.forms import LoginForm
 
+TIME_OF_MONTH = {
+    "start": _("at the start of the month"),
+    "middle": _("in the middle of the month"),
+    "end": _("at the end of the month"),
+}
 CUSTOMERS_PER_PAGE = 25
 TRANSACTIONS_PER_PAGE = 25
 SEARCH_MAX_LENGTH = 100
@@ -93,6 +101,7 @@ def customer_detail(request, slug: str, pk: int):
     page = Paginator(transactions, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     with timezone.override(merchant_zone(merchant)):
         today = timezone.localdate()
+    insight = customer_insight_get(merchant=merchant, customer=customer)
     return _render_for_merchant(
         request,
         merchant,
@@ -107,5 +116,8 @@ def customer_detail(request, slug: str, pk: int):
             "summary": customer_sales_summary(merchant=merchant, customer=customer),
             "page_obj": page,
             "transactions": page.object_list,
+            "insight": insight,
+            "weekday": WEEKDAYS.get(insight.typical_weekday) if insight else None,
+            "time_of_month": TIME_OF_MONTH.get(insight.time_of_month) if insight else None,
         },
     )

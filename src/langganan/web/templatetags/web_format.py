@@ -42,3 +42,63 @@ def quantity(value) -> str:
     if number == number.to_integral_value():
         return number_format(int(number))
     return number_format(number.normalize())
+
+
+def _language() -> str:
+    from django.utils import translation
+
+    return "en" if (translation.get_language() or "id").startswith("en") else "id"
+
+
+@register.filter
+def segment_label(code) -> str:
+    """An RFM segment code in the active language: ``champions`` → ``Juara``."""
+    from langganan.analytics.labels import label
+
+    return label(str(code), _language(), kind="segment") if code else "–"
+
+
+@register.filter
+def segment_action(code) -> str:
+    from langganan.analytics.labels import suggest_action
+
+    return suggest_action(str(code), _language(), kind="segment") if code else ""
+
+
+@register.filter
+def stage_label(code) -> str:
+    """A lifecycle stage code in the active language: ``lapsed`` → ``Tidur``."""
+    from langganan.analytics.labels import label
+
+    return label(str(code), _language(), kind="stage") if code else "–"
+
+
+@register.filter
+def stage_action(code) -> str:
+    from langganan.analytics.labels import suggest_action
+
+    return suggest_action(str(code), _language(), kind="stage") if code else ""
+
+
+@register.filter
+def rhythm(insight) -> str:
+    """``Biasanya datang tiap 7 hari, sudah 30 hari tidak datang.``"""
+    from langganan.analytics.labels import rhythm_sentence
+
+    if insight is None or insight.median_gap_days is None:
+        return ""
+    return rhythm_sentence(insight.median_gap_days, insight.days_since_last, _language())
+
+
+@register.filter
+def percent(value) -> str:
+    if value is None or value == "":
+        return "–"
+    return f"{float(value) * 100:.0f}%"
+
+
+@register.filter
+def decimal1(value) -> str:
+    if value is None or value == "":
+        return "–"
+    return number_format(round(float(value), 1), 1)

@@ -1,0 +1,177 @@
+"""Refresh a merchant's insights: read sales, run the engine, store the results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from langganan.analytics.pipeline import PipelineSettings, run_pipeline
+from langganan.core.models import Merchant
+from langganan.core.money import to_money
+from langganan.insights.extract import lines_table, products_table, sales_table
+from langganan.insights.models import CustomerInsight, InsightRun
+
+BATCH = 2000
+
+
+def _num(value) -> float | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return float(value)
+
+
+def _int(value) -> int | None:
+    number = _num(value)
+    return None if number is None else int(number)
+
+
+def _money(value) -> Decimal | None:
+    number = _num(value)
+    return None if number is None else to_money(Decimal(repr(number)))
+
+
+def _aware(value, tz: ZoneInfo) -> datetime:
+    stamp = pd.Timestamp(value).to_pydatetime()
+    return stamp.replace(tzinfo=tz) if stamp.tzinfo is None else stamp
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A small DataFrame as JSON-safe records (tuples become lists, NaN becomes None)."""
+    out = []
+    for row in frame.to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, pd.Timestamp | datetime):
+                value = value.isoformat()
+            elif isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+def insights_refresh(
+    *,
+    merchant: Merchant,
+    engine: str = "duckdb",
+    observation_end: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> InsightRun:
+    """Recompute every customer's insights for ``merchant`` and store them.
+
+    The merchant's insights are replaced in one database transaction; a failed run is recorded
+    with its error and leaves the previous insights in place.
+    """
+    tz = ZoneInfo(merchant.time_zone)
+    end = (observation_end or timezone.now()).astimezone(tz)
+    run = InsightRun.objects.create(merchant=merchant, engine=engine, observation_end=end)
+    try:
+        sales = sales_table(merchant)
+        lines = lines_table(merchant)
+        products = products_table(merchant).to_pandas()
+        settings = PipelineSettings(observation_end=end.replace(tzinfo=None))
+        if sales.num_rows == 0:
+            result = None
+        else:
+            result = run_pipeline(
+                sales, lines, products, settings=settings, engine=engine, progress=progress
+            )
+        with transaction.atomic():
+            CustomerInsight.objects.filter(merchant=merchant).delete()
+            if result is not None:
+                _store_customers(run, result, end, tz)
+                run.models_fitted = result.models
+                run.timings = result.timings
+                run.rules = _records(result.rules.head(200)) if len(result.rules) else []
+                run.cohorts = _records(result.cohorts)
+                run.revenue_mix = _records(result.revenue_mix)
+                run.customers = len(result.customers)
+                run.segment_counts = {
+                    str(k): int(v) for k, v in result.customers["segment"].value_counts().items()
+                }
+                run.lifecycle_counts = {
+                    str(k): int(v) for k, v in result.customers["stage"].value_counts().items()
+                }
+            run.transactions = sales.num_rows
+            run.status = InsightRun.Status.DONE
+            run.finished_at = timezone.now()
+            run.save()
+    except Exception as exc:
+        run.status = InsightRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    return run
+
+
+def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> None:
+    usual: dict[int, list[dict]] = {}
+    for row in result.usual.itertuples(index=False):
+        usual.setdefault(int(row.customer_id), []).append(
+            {"item": row.item, "times": int(row.times), "share": round(float(row.share), 4)}
+        )
+    end_date = end.date()
+    batch: list[CustomerInsight] = []
+    frame = result.customers
+    for customer_id, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        wait = _num(row.next_purchase_in_days)
+        next_date = (
+            end_date + timedelta(days=math.ceil(wait)) if wait is not None and wait < 3650 else None
+        )
+        p_alive = _num(row.p_alive)
+        batch.append(
+            CustomerInsight(
+                merchant_id=run.merchant_id,
+                customer_id=int(customer_id),
+                run=run,
+                orders=int(row.orders),
+                frequency=int(row.frequency),
+                recency_days=float(row.recency),
+                age_days=float(row.T),
+                days_since_last=float(row.days_since_last),
+                total_spend=_money(row.total_spend),
+                monetary_value=_money(row.monetary_value),
+                first_purchase=_aware(row.first_purchase, tz),
+                last_purchase=_aware(row.last_purchase, tz),
+                r_score=_int(row.r_score) or 0,
+                f_score=_int(row.f_score) or 0,
+                m_score=_int(row.m_score) or 0,
+                segment=str(row.segment),
+                lifecycle=str(row.stage),
+                p_alive=None if p_alive is None else min(max(p_alive, 0.0), 1.0),
+                expected_purchases_30=_num(row.expected_purchases_30),
+                expected_purchases_90=_num(row.expected_purchases_90),
+                clv=_money(row.clv),
+                next_purchase_date=next_date,
+                typical_weekday=_int(row.typical_weekday),
+                typical_hour=_int(row.typical_hour),
+                time_of_month=str(row.time_of_month or ""),
+                payday_share=_num(row.payday_share),
+                median_gap_days=_num(row.median_gap_days),
+                usual_order=usual.get(int(customer_id), []),
+                cross_sell=list(row.cross_sell),
+                up_sell=list(row.up_sell),
+            )
+        )
+        if len(batch) >= BATCH:
+            CustomerInsight.objects.bulk_create(batch)
+            batch = []
+    CustomerInsight.objects.bulk_create(batch)
