@@ -141,8 +141,11 @@ def main() -> None:
     lines += [
         "",
         "Peak memory is the resident set of the `langganan import` process (the largest of the "
-        "runs so far, so it can only grow with file size); a streaming import keeps it flat "
-        "while the file grows tenfold.",
+        "runs so far). It grows far less than the file: the Python heap stays flat (a test "
+        "checks it with tracemalloc at 2k and 20k rows); the rest is SQLite's page cache "
+        "(64 MiB at most) and the write-ahead-log index of the one transaction the import runs "
+        "in. Rows per second fall on the largest file because every row inserts into "
+        "random-keyed unique indexes (the import identity) larger than the page cache.",
         "",
     ]
     Path(args.output).write_text("\n".join(lines))
