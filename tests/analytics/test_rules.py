@@ -17,6 +17,7 @@ from langganan.analytics.rules import (
     association_rules,
     cross_sell,
     cross_sell_for_customer,
+    cross_sell_many,
     up_sell,
 )
 
@@ -328,3 +329,22 @@ def test_up_sell_reads_a_name_column_and_float_prices() -> None:
     assert result["price_step"].tolist() == [15000.0]
     with pytest.raises(KeyError, match="category"):
         up_sell(products.drop(columns="category"), "potong")
+
+
+def test_cross_sell_many_suggests_what_cross_sell_suggests_for_each_basket() -> None:
+    rng = np.random.default_rng(5)
+    print("random seed 5")
+    items = [f"item{i}" for i in range(8)]
+    baskets = [set(rng.choice(items, size=rng.integers(1, 4), replace=False)) for _ in range(300)]
+    from langganan.analytics.baskets import basket_counts
+
+    lines = pd.DataFrame(
+        [(i, item) for i, basket in enumerate(baskets) for item in basket],
+        columns=["transaction_id", "product"],
+    )
+    rules = association_rules(basket_counts(lines), min_support=0.01, min_confidence=0.05)
+    probes = [set(rng.choice(items, size=rng.integers(0, 4), replace=False)) for _ in range(50)]
+    many = cross_sell_many(rules, probes, top=3)
+    for basket, suggested in zip(probes, many, strict=True):
+        expected = cross_sell_for_customer(rules, sorted(basket), top=3)
+        assert suggested == list(expected["item"]), basket

@@ -37,7 +37,7 @@ from .engines import get_engine
 from .habits import purchase_rhythm, usual_order
 from .lifecycle import lifecycle_stage
 from .rfm import rfm_scores
-from .rules import association_rules, cross_sell_for_customer, up_sell
+from .rules import association_rules, cross_sell_many, up_sell
 from .summary import summarize
 
 STEPS = (
@@ -67,6 +67,8 @@ class PipelineSettings:
     min_lift: float = 1.0
     suggestions: int = 3
     fit_pareto: bool = True
+    #: DuckDB's memory limit (e.g. "1GB"); beyond it DuckDB spills to disk instead of growing
+    duckdb_memory_limit: str | None = None
 
 
 @dataclass
@@ -100,31 +102,40 @@ def _fit(model, *args) -> tuple[Any, dict[str, Any]]:
 
 def _suggestions(
     usual: pd.DataFrame, rules: pd.DataFrame, products: pd.DataFrame | None, top: int
-) -> tuple[dict[Any, list[str]], dict[Any, list[str]]]:
-    """Cross-sell and up-sell per customer, computed once per distinct usual-item set."""
-    cross: dict[Any, list[str]] = {}
-    upsell: dict[Any, list[str]] = {}
+) -> tuple[pd.Series, pd.Series]:
+    """Cross-sell and up-sell per customer.
+
+    Customers share a handful of usual-item combinations, so each distinct combination (and
+    each distinct favourite item) is looked up once and the answers are spread back by code.
+    """
+    empty = pd.Series(dtype=object)
     if usual.empty:
-        return cross, upsell
-    items_by_customer = (
-        usual.sort_values(["customer_id", "rank"])
-        .groupby("customer_id", sort=False)["item"]
-        .agg(tuple)
+        return empty, empty
+    wide = usual.pivot(index="customer_id", columns="rank", values="item")
+    wide = wide.reindex(columns=sorted(wide.columns))
+    joined = wide.iloc[:, 0].fillna("").astype(str)
+    for column in wide.columns[1:]:
+        joined = joined + "\x1f" + wide[column].fillna("").astype(str)
+    codes, combos = pd.factorize(joined)
+    answers = np.empty(len(combos), dtype=object)
+    answers[:] = cross_sell_many(
+        rules, ([item for item in combo.split("\x1f") if item] for combo in combos), top=top
     )
-    cache: dict[tuple, list[str]] = {}
-    for customer, items in items_by_customer.items():
-        if items not in cache:
-            found = cross_sell_for_customer(rules, list(items), top=top) if len(rules) else None
-            cache[items] = [] if found is None or found.empty else list(found["item"])
-        cross[customer] = cache[items]
+    cross = pd.Series(answers[codes], index=wide.index)
+    upsell = empty
     if products is not None and len(products):
-        favourite = items_by_customer.map(lambda items: items[0])
-        steps: dict[str, list[str]] = {}
-        for item in favourite.unique():
+        favourite = wide.iloc[:, 0]
+        steps = {}
+        for item in favourite.dropna().unique():
             found = up_sell(products, item, top=1)
             steps[item] = [] if found.empty else [str(v) for v in found.iloc[:, 0]]
-        upsell = {customer: steps[item] for customer, item in favourite.items()}
+        upsell = favourite.map(steps)
     return cross, upsell
+
+
+def _lists(values: pd.Series, index: pd.Index) -> list[list[str]]:
+    aligned = values.reindex(index)
+    return [v if isinstance(v, list) else [] for v in aligned]
 
 
 def run_pipeline(
@@ -160,7 +171,10 @@ def run_pipeline(
         Called with each step's name as it starts.
     """
     settings = settings or PipelineSettings()
-    eng = get_engine(engine)
+    options = {}
+    if engine == "duckdb" and settings.duckdb_memory_limit:
+        options["memory_limit"] = settings.duckdb_memory_limit
+    eng = get_engine(engine, **options)
     timings: dict[str, float] = {}
     running: list = []  # [step name, start time] of the step under way
 
@@ -270,8 +284,8 @@ def run_pipeline(
     customers = customers.join(stages)
     step("suggest")
     cross, upsell = _suggestions(usual, rules, products, settings.suggestions)
-    customers["cross_sell"] = [cross.get(c, []) for c in customers.index]
-    customers["up_sell"] = [upsell.get(c, []) for c in customers.index]
+    customers["cross_sell"] = _lists(cross, customers.index)
+    customers["up_sell"] = _lists(upsell, customers.index)
     step(None)
     timings["total"] = round(sum(timings.values()), 4)
     return PipelineResult(

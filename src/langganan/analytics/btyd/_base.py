@@ -1,0 +1,286 @@
+"""Maximum-likelihood machinery shared by the BTYD models."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ._validation import ERR_BAD_SETTING, ERR_NOT_FITTED, FitWarning, FloatArray, NotFittedError
+
+Objective = Callable[[FloatArray], float]
+Gradient = Callable[[FloatArray], FloatArray]
+
+#: Log-parameters are kept in [-LOG_BOUND, LOG_BOUND] (after the data are rescaled to a unit
+#: time and money scale), i.e. every parameter in [3e-7, 3.3e6].
+LOG_BOUND = 15.0
+_FLAT_TOL = 1e-8  # mean log-likelihood change below which a parameter is "not identified"
+_HESS_STEP = 1e-4
+_BIG = 1e100
+
+MSG_BOUNDARY = (
+    "{name}: the maximum-likelihood estimate lies on the edge of the parameter space for {params} "
+    "(the data do not identify them, e.g. nobody seems to drop out); they were fixed at the edge, "
+    "their standard errors are NaN and predictions use the limiting model"
+)
+MSG_NOT_CONVERGED = (
+    "{name}: the optimiser did not converge ({message}); estimates may be inaccurate"
+)
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """Result of a maximum-likelihood search in log-parameter space."""
+
+    log_params: FloatArray
+    objective: float
+    converged: bool
+    message: str
+    at_boundary: tuple[int, ...]
+    standard_errors_log: FloatArray
+
+
+def _safe(objective: Objective) -> Objective:
+    def wrapped(theta: FloatArray) -> float:
+        with np.errstate(all="ignore"):
+            value = float(objective(theta))
+        return value if np.isfinite(value) else _BIG
+
+    return wrapped
+
+
+def _gradient(f: Objective, theta: FloatArray, free: FloatArray, step: float = 1e-6) -> FloatArray:
+    grad = np.zeros_like(theta)
+    for i in np.flatnonzero(free):
+        e = np.zeros_like(theta)
+        e[i] = step
+        grad[i] = (f(theta + e) - f(theta - e)) / (2 * step)
+    return grad
+
+
+def _run(
+    f: Objective, start: FloatArray, free: FloatArray, max_iter: int, grad_f: Gradient | None
+) -> tuple[FloatArray, float, bool, str]:
+    bounds = [(-LOG_BOUND, LOG_BOUND) if fr else (v, v) for v, fr in zip(start, free, strict=True)]
+
+    def jac(th: FloatArray) -> FloatArray:
+        if grad_f is None:
+            return _gradient(f, th, free)
+        with np.errstate(all="ignore"):
+            g = np.asarray(grad_f(th), dtype=np.float64)
+        return np.where(np.isfinite(g), g, 0.0) * free
+
+    res = minimize(
+        f,
+        np.clip(start, -LOG_BOUND, LOG_BOUND),
+        jac=jac,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9},
+    )
+    theta = np.asarray(res.x, dtype=np.float64)
+    fun = float(res.fun)
+    # L-BFGS-B often stops with an "abnormal line search" message at the optimum when the
+    # gradient is numeric; accept the point when the projected gradient is small.
+    grad = jac(theta)
+    interior = free & (np.abs(theta) < LOG_BOUND - 1e-9)
+    small_grad = bool(np.all(np.abs(grad[interior]) < 1e-4))
+    converged = fun < _BIG and (bool(res.success) or small_grad)
+    return theta, fun, converged, str(res.message)
+
+
+def _hessian_from_gradient(g: Gradient, theta: FloatArray, idx: Sequence[int]) -> FloatArray:
+    h = _HESS_STEP
+    cols = []
+    for i in idx:
+        e = np.zeros_like(theta)
+        e[i] = h
+        cols.append((g(theta + e) - g(theta - e))[list(idx)] / (2 * h))
+    hess = np.array(cols)
+    return (hess + hess.T) / 2
+
+
+def _hessian(f: Objective, theta: FloatArray, idx: Sequence[int]) -> FloatArray:
+    h = _HESS_STEP
+    m = len(idx)
+    hess = np.zeros((m, m))
+    f0 = f(theta)
+    for a, i in enumerate(idx):
+        for b in range(a, m):
+            j = idx[b]
+            if i == j:
+                e = np.zeros_like(theta)
+                e[i] = 2 * h
+                hess[a, a] = (f(theta + e) - 2 * f0 + f(theta - e)) / (4 * h * h)
+            else:
+                ei = np.zeros_like(theta)
+                ej = np.zeros_like(theta)
+                ei[i] = h
+                ej[j] = h
+                val = (
+                    f(theta + ei + ej)
+                    - f(theta + ei - ej)
+                    - f(theta - ei + ej)
+                    + f(theta - ei - ej)
+                ) / (4 * h * h)
+                hess[a, b] = hess[b, a] = val
+    return hess
+
+
+def _flat_directions(f: Objective, theta: FloatArray, f0: float) -> list[int]:
+    """Parameters whose move to either bound does not make the fit worse (not identified)."""
+    flat = []
+    for i in range(len(theta)):
+        if abs(theta[i]) >= LOG_BOUND - 0.5:
+            flat.append(i)
+            continue
+        for edge in (-LOG_BOUND, LOG_BOUND):
+            moved = theta.copy()
+            moved[i] = edge
+            if f(moved) <= f0 + _FLAT_TOL:
+                flat.append(i)
+                break
+    return flat
+
+
+def maximise_likelihood(
+    mean_neg_ll: Objective,
+    total_weight: float,
+    starts: Sequence[FloatArray],
+    *,
+    max_iter: int,
+    gradient: Gradient | None = None,
+) -> Optimum:
+    """Minimise a mean negative log-likelihood over log-parameters, with boundary handling.
+
+    Parameters
+    ----------
+    mean_neg_ll : callable
+        Maps log-parameters to the (penalised) negative log-likelihood per unit weight.
+    total_weight : float
+        Number of customers, to turn the mean into a total for the observed information.
+    starts : sequence of numpy.ndarray
+        Starting points; the next is tried when a run fails, the best finite run is kept.
+    max_iter : int
+        Iteration limit of each L-BFGS-B run.
+    gradient : callable, optional
+        Analytic gradient of ``mean_neg_ll``; central differences are used without it.
+
+    Returns
+    -------
+    Optimum
+        Estimates, convergence flag, parameters found on the boundary and standard errors of
+        the log-parameters (NaN for boundary parameters or a singular information matrix).
+    """
+    f = _safe(mean_neg_ll)
+    k = len(starts[0])
+    all_free = np.ones(k, dtype=bool)
+    best: tuple[FloatArray, float, bool, str] | None = None
+    for start in starts:
+        run = _run(f, np.asarray(start, dtype=np.float64), all_free, max_iter, gradient)
+        if best is None or run[1] < best[1]:
+            best = run
+        if run[2]:
+            break
+    assert best is not None
+    theta, fun, converged, message = best
+
+    flat = _flat_directions(f, theta, fun)
+    if flat:
+        # Send the unidentified parameters to the edge they run to and refit the others.
+        for i in flat:
+            candidates = [-LOG_BOUND, LOG_BOUND]
+            values = []
+            for edge in candidates:
+                moved = theta.copy()
+                moved[i] = edge
+                values.append(f(moved))
+            theta[i] = candidates[int(np.argmin(values))]
+        free = np.ones(k, dtype=bool)
+        free[flat] = False
+        if free.any():
+            theta, fun, converged, message = _run(f, theta, free, max_iter, gradient)
+        else:
+            fun = f(theta)
+
+    free_idx = [i for i in range(k) if i not in flat]
+    se = np.full(k, np.nan)
+    if free_idx:
+        if gradient is None:
+            hess = _hessian(lambda th: f(th) * total_weight, theta, free_idx)
+        else:
+            hess = _hessian_from_gradient(
+                lambda th: np.asarray(gradient(th)) * total_weight, theta, free_idx
+            )
+        try:
+            chol = np.linalg.cholesky(hess)
+            inv = np.linalg.inv(chol)
+            cov = inv.T @ inv
+            se[free_idx] = np.sqrt(np.diag(cov))
+        except np.linalg.LinAlgError:
+            pass
+    return Optimum(theta, fun, converged, message, tuple(flat), se)
+
+
+class BaseFitter:
+    """Shared settings, fitted-state checks and reporting of the BTYD fitters."""
+
+    _param_names: tuple[str, ...] = ()
+    _shape_params: tuple[str, ...] = ()
+
+    params_: dict[str, float]
+
+    def __init__(self, penalizer: float = 0.0, *, max_iter: int = 1000) -> None:
+        self.penalizer = penalizer
+        self.max_iter = max_iter
+
+    def _check_settings(self) -> None:
+        pen = self.penalizer
+        if not isinstance(pen, int | float) or not np.isfinite(pen) or pen < 0:
+            raise ValueError(
+                ERR_BAD_SETTING.format(name="penalizer", what="a non-negative number", value=pen)
+            )
+        if not isinstance(self.max_iter, int) or self.max_iter < 1:
+            raise ValueError(
+                ERR_BAD_SETTING.format(
+                    name="max_iter", what="a positive integer", value=self.max_iter
+                )
+            )
+
+    def _penalty(self, theta: FloatArray) -> float:
+        idx = [self._param_names.index(p) for p in self._shape_params]
+        return float(self.penalizer * np.sum(theta[idx] ** 2))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(ERR_NOT_FITTED.format(name=type(self).__name__))
+
+    def _record(self, opt: Optimum, natural: dict[str, float]) -> None:
+        """Store the fitted attributes and warn about boundary or convergence problems."""
+        name = type(self).__name__
+        self.params_ = natural
+        self.converged_ = opt.converged
+        self.at_boundary_ = [self._param_names[i] for i in opt.at_boundary]
+        self.standard_errors_ = {
+            p: float(natural[p] * opt.standard_errors_log[i])
+            for i, p in enumerate(self._param_names)
+        }
+        if self.at_boundary_:
+            warnings.warn(
+                MSG_BOUNDARY.format(name=name, params=", ".join(self.at_boundary_)),
+                FitWarning,
+                stacklevel=3,
+            )
+        if not opt.converged:
+            warnings.warn(
+                MSG_NOT_CONVERGED.format(name=name, message=opt.message), FitWarning, stacklevel=3
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(penalizer={self.penalizer!r}, max_iter={self.max_iter!r})"
+
+
+__all__ = ["BaseFitter", "FitWarning", "LOG_BOUND", "Optimum", "maximise_likelihood"]

@@ -1,0 +1,160 @@
+"""Common fitting and prediction plumbing of the purchase-count models (BG/NBD, Pareto/NBD)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._base import BaseFitter, maximise_likelihood
+from ._validation import (
+    ERR_NO_REPEAT_BUYERS,
+    FitWarning,
+    FloatArray,
+    compress_rows,
+    validate_horizon,
+    validate_rfm,
+)
+
+RFMData = dict[str, Any]
+
+MSG_TOO_FEW_ROWS = (
+    "{name}: only {n} distinct customer histories for {k} parameters; the parameters are not "
+    "identified and the estimates are arbitrary (predictions stay finite)"
+)
+
+
+def prepare_rfm(x: FloatArray, t_x: FloatArray, t_end: FloatArray) -> RFMData:
+    """Bundle the summary columns with the distinct frequencies (for per-frequency terms)."""
+    ux, inv = np.unique(x, return_inverse=True)
+    return {"x": x, "t_x": t_x, "T": t_end, "ux": ux, "inv": inv.ravel()}
+
+
+class RFMModel(BaseFitter):
+    """Base class of models fitted to (frequency, recency, T).
+
+    Subclasses define ``_param_names``, ``_time_params`` (rates in 1/time, which scale with the
+    time unit), ``_row_log_likelihood`` and ``_starts``.
+    """
+
+    _time_params: tuple[str, ...] = ()
+
+    # -- to be provided by subclasses -------------------------------------------------------
+    def _row_log_likelihood(self, params: FloatArray, data: RFMData) -> FloatArray:
+        raise NotImplementedError
+
+    def _starts(self, x: FloatArray, w: FloatArray) -> list[FloatArray]:
+        raise NotImplementedError
+
+    def _row_gradient(self, params: FloatArray, data: RFMData) -> FloatArray | None:
+        """Derivatives of the row log-likelihoods w.r.t. the parameters (k x rows), if known."""
+        return None
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+    ) -> RFMModel:
+        """Fit the model by maximum likelihood.
+
+        Parameters
+        ----------
+        frequency : array-like
+            Number of repeat purchase periods of each customer (whole numbers).
+        recency : array-like
+            Time from the first to the last purchase (0 when frequency is 0).
+        T : array-like
+            Time from the first purchase to the end of observation (positive, >= recency).
+        weights : array-like, optional
+            Number of customers each row stands for (default 1).
+
+        Returns
+        -------
+        self
+            The fitted model, with ``params_``, ``log_likelihood_``, ``standard_errors_``,
+            ``converged_`` and ``at_boundary_`` set.
+
+        Raises
+        ------
+        ValueError
+            For invalid input, or when no customer made a repeat purchase.
+
+        Warns
+        -----
+        FitWarning
+            When the optimiser did not converge or parameters ran to the boundary.
+        """
+        self._check_settings()
+        x, t_x, t_end, w = validate_rfm(frequency, recency, T, weights)
+        (x, t_x, t_end), w, _ = compress_rows(x, t_x, t_end, weights=w)
+        if not np.any(x > 0):
+            raise ValueError(ERR_NO_REPEAT_BUYERS.format(name=type(self).__name__))
+        if len(x) < len(self._param_names):
+            warnings.warn(
+                MSG_TOO_FEW_ROWS.format(
+                    name=type(self).__name__, n=len(x), k=len(self._param_names)
+                ),
+                FitWarning,
+                stacklevel=2,
+            )
+        total = float(w.sum())
+        # Fit on a time scale where the average T is 1: the optimum is equivariant in the time
+        # unit, and this keeps the log-parameter bounds meaningful for days, weeks or years.
+        scale = float(np.dot(w, t_end) / total)
+        data = prepare_rfm(x, t_x / scale, t_end / scale)
+
+        def objective(theta: FloatArray) -> float:
+            ll = self._row_log_likelihood(np.exp(theta), data)
+            return -float(np.dot(w, ll)) / total + self._penalty(theta)
+
+        shape_idx = [self._param_names.index(p) for p in self._shape_params]
+
+        def gradient(theta: FloatArray) -> FloatArray:
+            params = np.exp(theta)
+            rows = self._row_gradient(params, data)
+            assert rows is not None
+            grad = -(rows @ w) * params / total
+            grad[shape_idx] += 2.0 * self.penalizer * theta[shape_idx]
+            return grad
+
+        has_gradient = type(self)._row_gradient is not RFMModel._row_gradient
+        opt = maximise_likelihood(
+            objective,
+            total,
+            self._starts(x, w),
+            max_iter=self.max_iter,
+            gradient=gradient if has_gradient else None,
+        )
+        values = np.exp(opt.log_params)
+        natural = {}
+        for name, value in zip(self._param_names, values, strict=True):
+            natural[name] = float(value * scale) if name in self._time_params else float(value)
+        self._record(opt, natural)
+        caller = np.array([natural[p] for p in self._param_names])
+        with np.errstate(all="ignore"):
+            row_ll = self._row_log_likelihood(caller, prepare_rfm(x, t_x, t_end))
+        self.log_likelihood_ = float(np.dot(w, row_ll))
+        self.n_customers_ = total
+        return self
+
+    # -- helpers for predictions ------------------------------------------------------------
+    def _param_array(self) -> FloatArray:
+        self._check_fitted()
+        return np.array([self.params_[p] for p in self._param_names])
+
+    @staticmethod
+    def _inputs(
+        frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        x, t_x, t_end, _ = validate_rfm(frequency, recency, T)
+        return x, t_x, t_end
+
+    @staticmethod
+    def _horizon(t: ArrayLike, n: int) -> FloatArray:
+        horizon = validate_horizon(t)
+        return np.broadcast_to(horizon, (n,)).astype(np.float64)

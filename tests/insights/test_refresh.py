@@ -1,0 +1,170 @@
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from django.urls import reverse
+
+from langganan.cli import cli
+from langganan.demo.generator import demo_merchant_build
+from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.insights.services import insights_refresh
+from langganan.sales.models import Transaction
+from tests.factories import (
+    CustomerFactory,
+    MembershipFactory,
+    MerchantFactory,
+    OutletFactory,
+    TransactionFactory,
+)
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+END = datetime(2026, 11, 1, 12, 0, tzinfo=JAKARTA)
+SEGMENTS = {
+    "champions",
+    "loyal",
+    "potential_loyalist",
+    "new",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cant_lose_them",
+    "hibernating",
+    "lost",
+}
+
+
+@pytest.fixture
+def cafe(db):
+    return demo_merchant_build(
+        slug="kafe", n_customers=150, seed=11, end=date(2026, 11, 1)
+    ).merchant
+
+
+def test_refresh_stores_an_insight_for_every_customer_who_bought(cafe):
+    run = insights_refresh(merchant=cafe, observation_end=END)
+    buyers = (
+        Transaction.objects.filter(merchant=cafe, kind="sale", customer__isnull=False)
+        .values("customer")
+        .distinct()
+        .count()
+    )
+    rows = CustomerInsight.objects.filter(merchant=cafe)
+    assert run.status == InsightRun.Status.DONE
+    assert rows.count() == buyers == run.customers
+    assert set(rows.values_list("segment", flat=True)) <= SEGMENTS
+    assert set(rows.values_list("lifecycle", flat=True)) <= {
+        "new",
+        "active",
+        "loyal",
+        "at_risk",
+        "lapsed",
+    }
+    assert all(0 <= p <= 1 for p in rows.values_list("p_alive", flat=True))
+    assert run.models_fitted["bg_nbd"]["params"].keys() == {"r", "alpha", "a", "b"}
+    assert run.rules and {"antecedent", "consequent", "lift"} <= set(run.rules[0])
+    assert run.cohorts and run.revenue_mix
+
+
+def test_stored_insights_agree_with_the_transactions(cafe):
+    insights_refresh(merchant=cafe, observation_end=END)
+    insight = CustomerInsight.objects.filter(merchant=cafe).order_by("-orders").first()
+    sales = Transaction.objects.filter(customer_id=insight.customer_id, kind="sale")
+    assert insight.orders == sales.count()
+    assert insight.total_spend == sum(sales.values_list("total", flat=True))
+    assert insight.last_purchase == max(sales.values_list("occurred_at", flat=True))
+    local_days = {t.astimezone(JAKARTA).date() for t in sales.values_list("occurred_at", flat=True)}
+    assert insight.frequency == len(local_days) - 1
+    assert insight.usual_order and insight.usual_order[0]["times"] >= 1
+    if insight.clv is not None:
+        assert insight.clv > Decimal(0)
+    assert insight.next_purchase_date is None or insight.next_purchase_date >= END.date()
+
+
+def test_a_second_refresh_replaces_the_first(cafe):
+    first = insights_refresh(merchant=cafe, observation_end=END)
+    count = CustomerInsight.objects.filter(merchant=cafe).count()
+    second = insights_refresh(merchant=cafe, observation_end=END)
+    assert CustomerInsight.objects.filter(merchant=cafe).count() == count
+    assert set(CustomerInsight.objects.filter(merchant=cafe).values_list("run", flat=True)) == {
+        second.pk
+    }
+    assert first.pk != second.pk
+
+
+def test_a_refresh_leaves_other_merchants_alone(cafe):
+    other = MerchantFactory()
+    customer = CustomerFactory(merchant=other)
+    TransactionFactory(merchant=other, customer=customer, occurred_at=END)
+    insights_refresh(merchant=other, observation_end=END)
+    before = CustomerInsight.objects.filter(merchant=other).count()
+    insights_refresh(merchant=cafe, observation_end=END)
+    assert CustomerInsight.objects.filter(merchant=other).count() == before == 1
+
+
+def test_a_merchant_with_no_sales_gets_an_empty_successful_run(merchant):
+    run = insights_refresh(merchant=merchant, observation_end=END)
+    assert run.status == InsightRun.Status.DONE
+    assert run.customers == 0
+    assert not CustomerInsight.objects.filter(merchant=merchant).exists()
+
+
+def test_one_customer_with_one_purchase_is_handled_without_a_crash(merchant):
+    outlet = OutletFactory(merchant=merchant)
+    customer = CustomerFactory(merchant=merchant)
+    TransactionFactory(merchant=merchant, outlet=outlet, customer=customer, occurred_at=END)
+    run = insights_refresh(merchant=merchant, observation_end=END)
+    assert run.status == InsightRun.Status.DONE
+    insight = CustomerInsight.objects.get(customer=customer)
+    assert insight.lifecycle == "new"
+    assert "error" in run.models_fitted["bg_nbd"] or "params" in run.models_fitted["bg_nbd"]
+
+
+def test_analyze_command_reports_the_run(cafe):
+    result = CliRunner().invoke(cli, ["analyze", "--merchant", "kafe"])
+    assert result.exit_code == 0, result.output
+    assert "Analysed" in result.output and "BG/NBD: r=" in result.output
+    assert InsightRun.objects.filter(merchant=cafe, status="done").count() == 1
+
+
+def test_analyze_for_an_unknown_merchant_is_a_clear_error(db):
+    result = CliRunner().invoke(cli, ["analyze", "--merchant", "nope"])
+    assert result.exit_code == 1
+    assert "no merchant with this slug: nope" in result.output
+
+
+def test_analyze_on_spark_stores_the_same_insights_as_duckdb(cafe):
+    insights_refresh(merchant=cafe, observation_end=END)
+    duck = {
+        i.customer_id: (i.frequency, i.recency_days, i.age_days, i.segment, i.usual_order)
+        for i in CustomerInsight.objects.filter(merchant=cafe)
+    }
+    run = insights_refresh(merchant=cafe, observation_end=END, engine="spark")
+    spark = {
+        i.customer_id: (i.frequency, i.recency_days, i.age_days, i.segment, i.usual_order)
+        for i in CustomerInsight.objects.filter(merchant=cafe)
+    }
+    assert run.engine == "spark"
+    assert spark == duck
+
+
+def test_the_customer_page_shows_the_insights(cafe, client):
+    insights_refresh(merchant=cafe, observation_end=END)
+    membership = MembershipFactory(merchant=cafe)
+    client.force_login(membership.user)
+    insight = CustomerInsight.objects.filter(merchant=cafe, usual_order__isnull=False).first()
+    url = reverse("web:customer_detail", kwargs={"slug": cafe.slug, "pk": insight.customer_id})
+    html = client.get(url).content.decode()
+    assert "Wawasan" in html
+    assert "Pesanan biasa" in html
+    assert insight.usual_order[0]["item"] in html
+
+
+def test_the_customer_page_says_when_there_are_no_insights_yet(merchant, client):
+    customer = CustomerFactory(merchant=merchant)
+    membership = MembershipFactory(merchant=merchant)
+    client.force_login(membership.user)
+    url = reverse("web:customer_detail", kwargs={"slug": merchant.slug, "pk": customer.pk})
+    assert "Belum ada wawasan" in client.get(url).content.decode()
