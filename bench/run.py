@@ -94,7 +94,56 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=3, help="runs for sizes below 1M")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument(
+        "--only", choices=["import", "pipeline"], default=None, help="run one part only"
+    )
     args = parser.parse_args()
+    sections = {}
+    path = Path(args.output)
+    if args.only != "pipeline":
+        sections["import"] = import_section(args)
+    if args.only != "import":
+        import pipeline
+
+        sections["pipeline"] = "\n".join(pipeline.main())
+    previous = _sections(path.read_text()) if path.exists() else {}
+    previous.update(sections)
+    header = [
+        "# Benchmarks",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Command: `make bench` (`python bench/run.py`; `--only import|pipeline` runs one part). "
+        "Numbers are medians of the runs shown; this machine is shared and noisy.",
+        "",
+    ]
+    body = [previous[k] for k in ("import", "pipeline") if k in previous]
+    path.write_text("\n".join(header) + "\n" + "\n\n".join(b.strip() for b in body) + "\n")
+    print(f"wrote {path}")
+
+
+MARK = "<!-- section: {} -->"
+
+
+def _sections(text: str) -> dict[str, str]:
+    found = {}
+    for name in ("import", "pipeline"):
+        mark = MARK.format(name)
+        if mark in text:
+            rest = text.split(mark, 1)[1]
+            end = min(
+                (
+                    rest.find(MARK.format(o))
+                    for o in ("import", "pipeline")
+                    if MARK.format(o) in rest
+                ),
+                default=-1,
+            )
+            found[name] = mark + (rest if end == -1 else rest[:end])
+    return found
+
+
+def import_section(args) -> str:
     rows_out = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -122,13 +171,7 @@ def main() -> None:
                 flush=True,
             )
     lines = [
-        "# Benchmarks",
-        "",
-        f"Machine: {machine()}.",
-        "",
-        "Command: `make bench` (`python bench/run.py`). Numbers are medians of the runs shown; "
-        "this machine is shared and noisy.",
-        "",
+        MARK.format("import"),
         "## Import of a transactions CSV into SQLite (one row per sale)",
         "",
         "| rows | file MiB | runs | median seconds | rows/s | peak RSS of the import (MiB) |",
@@ -148,8 +191,7 @@ def main() -> None:
         "random-keyed unique indexes (the import identity) larger than the page cache.",
         "",
     ]
-    Path(args.output).write_text("\n".join(lines))
-    print(f"wrote {args.output}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

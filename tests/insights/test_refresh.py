@@ -168,3 +168,15 @@ def test_the_customer_page_says_when_there_are_no_insights_yet(merchant, client)
     client.force_login(membership.user)
     url = reverse("web:customer_detail", kwargs={"slug": merchant.slug, "pk": customer.pk})
     assert "Belum ada wawasan" in client.get(url).content.decode()
+
+
+def test_a_customer_who_first_bought_on_the_last_day_does_not_stop_the_models(cafe):
+    newcomer = CustomerFactory(merchant=cafe)
+    TransactionFactory(
+        merchant=cafe, outlet=cafe.outlets.first(), customer=newcomer, occurred_at=END
+    )
+    run = insights_refresh(merchant=cafe, observation_end=END)
+    assert "params" in run.models_fitted["bg_nbd"], run.models_fitted["bg_nbd"]
+    insight = CustomerInsight.objects.get(customer=newcomer)
+    assert insight.lifecycle == "new"
+    assert insight.p_alive == pytest.approx(1.0)

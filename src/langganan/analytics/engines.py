@@ -213,6 +213,9 @@ class DuckDBEngine:
         self.connection = connection if connection is not None else duckdb.connect()
         # Naive timestamps never depend on this, but TIMESTAMPTZ casts would: pin it.
         self.connection.execute("SET TimeZone = 'UTC'")
+        # Every query here orders its own output; not keeping row order lets DuckDB stream
+        # and spill large aggregations instead of holding them in memory.
+        self.connection.execute("SET preserve_insertion_order = false")
         if threads is not None:
             self.connection.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:

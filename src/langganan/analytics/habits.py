@@ -128,7 +128,7 @@ def usual_order(
             eng, lines, customer=customer, transaction=transaction, item=item, quantity=quantity
         )
         register_params(eng, "usual_order_params", top=(int, top))
-        result = eng.query(sql.USUAL_ORDER)
+        result = eng.query(sql.USUAL_ORDER if quantity is None else sql.USUAL_ORDER_WITH_QUANTITY)
     if quantity is None:
         result = result.drop(columns="usual_quantity")
     return result.rename(columns={"customer_id": customer})

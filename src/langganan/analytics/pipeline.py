@@ -250,9 +250,14 @@ def run_pipeline(
     T = summary["T"].to_numpy(dtype=float)
     mv = summary["monetary_value"].to_numpy(dtype=float)
     models: dict[str, Any] = {}
-    bg, models["bg_nbd"] = _fit(BetaGeo(), f, r, T)
+    # A customer whose first purchase falls on the observation end has T = 0: nothing has
+    # been observed yet, so they do not inform the fit. For predictions they count as observed
+    # for half a period (the part of the day after their purchase).
+    observed = T > 0
+    bg, models["bg_nbd"] = _fit(BetaGeo(), f[observed], r[observed], T[observed])
     if settings.fit_pareto:
-        _, models["pareto_nbd"] = _fit(ParetoNBD(), f, r, T)
+        _, models["pareto_nbd"] = _fit(ParetoNBD(), f[observed], r[observed], T[observed])
+    T = np.maximum(T, 0.5)
     repeat = f > 0
     gg, models["gamma_gamma"] = _fit(GammaGamma(), f[repeat], mv[repeat])
     n = len(summary)

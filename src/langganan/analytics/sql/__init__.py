@@ -20,7 +20,7 @@ The queries read the normalised views described in :mod:`langganan.analytics._in
 
 from .baskets import BASKET_ITEMS, BASKET_PAIRS, BASKET_TRIPLES, BASKETS, FREQUENT_BASKET_ITEMS
 from .cohorts import COHORT_RETENTION, REVENUE_BY_CUSTOMER_TYPE
-from .habits import PURCHASE_RHYTHM, USUAL_ORDER
+from .habits import PURCHASE_RHYTHM, USUAL_ORDER, USUAL_ORDER_WITH_QUANTITY
 from .summary import SUMMARY
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "REVENUE_BY_CUSTOMER_TYPE",
     "SUMMARY",
     "USUAL_ORDER",
+    "USUAL_ORDER_WITH_QUANTITY",
 ]

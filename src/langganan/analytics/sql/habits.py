@@ -112,7 +112,7 @@ item_counts AS (
         customer_id,
         item,
         COUNT(*) AS times,
-        MEDIAN(quantity) AS usual_quantity
+        {usual_quantity} AS usual_quantity
     FROM per_transaction
     GROUP BY customer_id, item
 ),
@@ -139,3 +139,8 @@ CROSS JOIN usual_order_params AS p
 WHERE r.item_rank <= p.top
 ORDER BY r.customer_id, r.item_rank
 """
+
+# The median is a holistic aggregate (it cannot spill to disk), so it is computed only when the
+# caller gives a quantity column.
+USUAL_ORDER_WITH_QUANTITY = USUAL_ORDER.replace("{usual_quantity}", "MEDIAN(quantity)")
+USUAL_ORDER = USUAL_ORDER.replace("{usual_quantity}", "CAST(NULL AS DOUBLE)")
