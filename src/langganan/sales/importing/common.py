@@ -11,11 +11,19 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from tqdm import tqdm
 
-from langganan.sales.importing.fields import header_is_recognised
-from langganan.sales.importing.readers import ERR_FILE_EMPTY, TableReader
+from langganan.core.errors import InvalidInput
+from langganan.sales.importing.fields import (
+    ColumnMap,
+    MappingError,
+    header_is_recognised,
+    resolve_columns,
+)
+from langganan.sales.importing.readers import ERR_FILE_EMPTY, TableReader, open_table
 
 MAX_ERRORS_REPORTED = 1000
 ERR_REJECTED_WITH_GROUP = "rejected with the other rows of the same transaction"
@@ -193,3 +201,126 @@ class ScratchStore:
     def close(self) -> None:
         self._db.close()
         Path(self._path).unlink(missing_ok=True)
+
+
+Group = list[tuple[int, list[str]]]
+
+
+class FileImport:
+    """The frame every file import shares: read and map the columns, parse groups of rows,
+    write them in chunks inside one database transaction, and either commit everything valid
+    (with ``skip_invalid``, bad rows going to a reject file) or roll back on any bad row.
+
+    Subclasses set ``kind``, ``fields`` and ``chunk`` and implement :meth:`check_columns`,
+    :meth:`parse` (a group of rows → something to write, or ``None`` after reporting the bad
+    rows with :meth:`reject`) and :meth:`flush`; :meth:`groups`, :meth:`start` and
+    :meth:`finish` may be overridden.
+    """
+
+    kind = ""
+    fields: tuple[str, ...] = ()
+    chunk = 1000
+
+    def __init__(
+        self,
+        *,
+        merchant,
+        path: str | Path,
+        mapping: dict[str, str] | None = None,
+        skip_invalid: bool = False,
+        rejects_path: str | Path | None = None,
+        no_header: bool = False,
+        progress: bool | None = None,
+    ):
+        self.merchant = merchant
+        self.path = Path(path)
+        self.mapping = dict(mapping or {})
+        self.skip_invalid = skip_invalid
+        self.rejects_path = (
+            Path(rejects_path)
+            if rejects_path
+            else self.path.with_name(self.path.stem + ".rejects.csv")
+        )
+        self.no_header = no_header
+        self.progress_enabled = progress
+        self.tz = ZoneInfo(merchant.time_zone)
+        self.report = ImportReport(kind=self.kind)
+        self.columns = ColumnMap({})
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def check_columns(self) -> None:
+        """Raise :class:`InvalidInput` when the mapped columns cannot make a record."""
+
+    def groups(self, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Group]:
+        """Rows that make one record; by default every row is one."""
+        for row in rows:
+            yield [row]
+
+    def start(self) -> None:
+        """Runs first inside the database transaction."""
+
+    def parse(self, group: Group):
+        raise NotImplementedError
+
+    def flush(self, pending: list) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Runs last inside the database transaction, after the final flush."""
+
+    # -- the frame ----------------------------------------------------------------------------
+
+    def reject(self, group: Group, bad: dict[int, RowError]) -> None:
+        """Report the bad rows of ``group``; with ``skip_invalid`` the whole group goes to the
+        reject file, its good rows marked as rejected with it."""
+        for number, cells in group:
+            error = bad.get(number)
+            if error is not None:
+                self.report.add_error(error)
+            if self.skip_invalid:
+                self.rejects.write(number, cells, str(error) if error else ERR_REJECTED_WITH_GROUP)
+
+    def run(self) -> ImportReport:
+        try:
+            reader = open_table(self.path)
+            header, rows, width = numbered_rows(reader, self.mapping, self.no_header)
+            self.columns = resolve_columns(header, self.mapping, self.fields, width)
+        except (MappingError, ValueError, FileNotFoundError) as exc:
+            raise InvalidInput(str(exc)) from exc
+        self.check_columns()
+        self.rejects = RejectWriter(self.rejects_path, header)
+        self.scratch = ScratchStore()
+        progress = Progress(reader, "import", self.progress_enabled)
+        try:
+            with transaction.atomic():
+                self.start()
+                pending: list = []
+                for group in self.groups(rows):
+                    self.report.rows_read += len(group)
+                    parsed = self.parse(group)
+                    if parsed is not None and (self.skip_invalid or not self.report.error_count):
+                        pending.append(parsed)
+                    if len(pending) >= self.chunk:
+                        self.flush(pending)
+                        pending = []
+                        progress.tick()
+                if self.report.error_count and not self.skip_invalid:
+                    raise ImportAborted
+                self.flush(pending)
+                self.finish()
+            self.report.committed = True
+        except ImportAborted:
+            report = self.report
+            report.committed = False
+            report.customers_created = report.transactions_created = 0
+            report.line_items_created = report.products_created = report.skipped_duplicates = 0
+        finally:
+            progress.close()
+            self.scratch.close()
+            self.rejects.close()
+        if self.report.committed and self.report.error_count:
+            self.report.rejects_path = str(self.rejects_path)
+        elif self.rejects_path.exists() and not self.report.committed:
+            self.rejects_path.unlink()
+        return self.report

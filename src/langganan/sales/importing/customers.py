@@ -9,12 +9,9 @@ ya/tidak, yes/no, 1/0) are recorded as consent events with source ``import``.
 from __future__ import annotations
 
 from datetime import datetime, time
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models import Q
 
 from langganan.core.errors import InvalidInput
@@ -23,23 +20,16 @@ from langganan.core.phones import normalize_phone
 from langganan.customers.models import ConsentEvent, Customer, Greeting
 from langganan.customers.services import ERR_EMAIL_INVALID, member_code_generate
 from langganan.sales.importing.common import (
-    ImportAborted,
+    FileImport,
     ImportReport,
-    Progress,
-    RejectWriter,
     RowError,
-    ScratchStore,
-    numbered_rows,
 )
 from langganan.sales.importing.fields import (
     CUSTOMER_FIELDS,
-    MappingError,
     parse_boolean,
     parse_date,
     parse_gender,
-    resolve_columns,
 )
-from langganan.sales.importing.readers import open_table
 
 CHUNK = 500
 ERR_NEED_IDENTITY = (
@@ -57,78 +47,25 @@ class _Bad(Exception):
         self.error_field, self.reason, self.value = field, reason, value
 
 
-class CustomerImport:
-    def __init__(
-        self,
-        *,
-        merchant: Merchant,
-        path,
-        mapping=None,
-        skip_invalid=False,
-        rejects_path=None,
-        no_header=False,
-        progress=None,
-    ):
-        self.merchant = merchant
-        self.path = Path(path)
-        self.mapping = dict(mapping or {})
-        self.skip_invalid = skip_invalid
-        self.rejects_path = (
-            Path(rejects_path)
-            if rejects_path
-            else self.path.with_name(self.path.stem + ".rejects.csv")
-        )
-        self.no_header = no_header
-        self.progress_enabled = progress
-        self.tz = ZoneInfo(merchant.time_zone)
-        self.report = ImportReport(kind="customers")
+class CustomerImport(FileImport):
+    kind = "customers"
+    fields = CUSTOMER_FIELDS
+    chunk = CHUNK
 
-    def run(self) -> ImportReport:
-        try:
-            reader = open_table(self.path)
-            header, rows, width = numbered_rows(reader, self.mapping, self.no_header)
-            self.columns = resolve_columns(header, self.mapping, CUSTOMER_FIELDS, width)
-        except (MappingError, ValueError, FileNotFoundError) as exc:
-            raise InvalidInput(str(exc)) from exc
+    def check_columns(self) -> None:
         if not any(self.columns.has(f) for f in ("customer_id", "phone", "member_code", "name")):
             raise InvalidInput(ERR_NEED_IDENTITY)
-        self.rejects = RejectWriter(self.rejects_path, header)
-        self.scratch = ScratchStore()
-        progress = Progress(reader, "import", self.progress_enabled)
+
+    def parse(self, group):
+        number, cells = group[0]
         try:
-            with transaction.atomic():
-                pending: list[tuple[Customer, dict[str, bool]]] = []
-                for number, cells in rows:
-                    self.report.rows_read += 1
-                    try:
-                        parsed = self._parse(cells)
-                    except _Bad as bad:
-                        error = RowError(number, bad.reason, bad.error_field, bad.value)
-                        self.report.add_error(error)
-                        if self.skip_invalid:
-                            self.rejects.write(number, cells, str(error))
-                        continue
-                    if self.skip_invalid or not self.report.error_count:
-                        pending.append(parsed)
-                    if len(pending) >= CHUNK:
-                        self._flush(pending)
-                        pending = []
-                        progress.tick()
-                if self.report.error_count and not self.skip_invalid:
-                    raise ImportAborted
-                self._flush(pending)
-            self.report.committed = True
-        except ImportAborted:
-            self.report.customers_created = self.report.skipped_duplicates = 0
-        finally:
-            progress.close()
-            self.scratch.close()
-            self.rejects.close()
-        if self.report.committed and self.report.error_count:
-            self.report.rejects_path = str(self.rejects_path)
-        elif self.rejects_path.exists() and not self.report.committed:
-            self.rejects_path.unlink()
-        return self.report
+            return self._parse(cells)
+        except _Bad as bad:
+            self.reject(group, {number: RowError(number, bad.reason, bad.error_field, bad.value)})
+            return None
+
+    def flush(self, pending) -> None:
+        self._flush(pending)
 
     def _parse(self, cells) -> tuple[Customer, dict[str, bool]]:
         get = self.columns.get

@@ -32,9 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from django.db import transaction
 
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant, Outlet
@@ -44,25 +41,17 @@ from langganan.core.services import outlet_get_or_create_default
 from langganan.customers.models import Customer
 from langganan.customers.services import member_code_generate
 from langganan.sales.importing.common import (
-    ERR_REJECTED_WITH_GROUP,
-    ImportAborted,
+    FileImport,
     ImportReport,
-    Progress,
-    RejectWriter,
     RowError,
-    ScratchStore,
-    numbered_rows,
 )
 from langganan.sales.importing.fields import (
     ERR_QUANTITY,
     TRANSACTION_FIELDS,
-    MappingError,
     parse_channel,
     parse_datetime,
     parse_payment_method,
-    resolve_columns,
 )
-from langganan.sales.importing.readers import open_table
 from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
 
 CHUNK = 1000
@@ -130,46 +119,22 @@ def _parse_quantity(text: str) -> Decimal:
     return value.quantize(Decimal("0.001"))
 
 
-class TransactionImport:
-    def __init__(
-        self,
-        *,
-        merchant: Merchant,
-        path: str | Path,
-        mapping: dict[str, str] | None = None,
-        skip_invalid: bool = False,
-        rejects_path: str | Path | None = None,
-        no_header: bool = False,
-        progress: bool | None = None,
-    ):
-        self.merchant = merchant
-        self.path = Path(path)
-        self.mapping = dict(mapping or {})
-        self.skip_invalid = skip_invalid
-        self.rejects_path = (
-            Path(rejects_path)
-            if rejects_path
-            else self.path.with_name(self.path.stem + ".rejects.csv")
-        )
-        self.no_header = no_header
-        self.progress_enabled = progress
-        self.tz = ZoneInfo(merchant.time_zone)
-        self.report = ImportReport(kind="transactions")
+class TransactionImport(FileImport):
+    kind = "transactions"
+    fields = TRANSACTION_FIELDS
+    chunk = CHUNK
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
         self._customer_cache: dict[tuple[str, str], int] = {}
         self._products: dict[str, int] = {}
         self._categories: dict[str, int] = {}
         self._outlets: dict[str, int] = {}
         self._created_customer_ids: list[int] = []
 
-    # -- driving ----------------------------------------------------------------------------
+    # -- hooks of the import frame ------------------------------------------------------------
 
-    def run(self) -> ImportReport:
-        try:
-            reader = open_table(self.path)
-            header, rows, width = numbered_rows(reader, self.mapping, self.no_header)
-            self.columns = resolve_columns(header, self.mapping, TRANSACTION_FIELDS, width)
-        except (MappingError, ValueError, FileNotFoundError) as exc:
-            raise InvalidInput(str(exc)) from exc
+    def check_columns(self) -> None:
         if not self.columns.has("date"):
             raise InvalidInput(ERR_NEED_DATE)
         if not (
@@ -177,41 +142,21 @@ class TransactionImport:
             or (self.columns.has("product") and self.columns.has("unit_price"))
         ):
             raise InvalidInput(ERR_NEED_AMOUNT)
-        self.rejects = RejectWriter(self.rejects_path, header)
-        self.scratch = ScratchStore()
-        progress = Progress(reader, "import", self.progress_enabled)
-        try:
-            with transaction.atomic():
-                self._load_outlets()
-                pending: list[Draft] = []
-                for group in self._groups(rows):
-                    self.report.rows_read += len(group)
-                    draft = self._parse_group(group)
-                    if draft is not None and (self.skip_invalid or not self.report.error_count):
-                        pending.append(draft)
-                    if len(pending) >= CHUNK:
-                        self._flush(pending)
-                        pending = []
-                        progress.tick()
-                if self.report.error_count and not self.skip_invalid:
-                    raise ImportAborted
-                self._flush(pending)
-                self._settle_joined_dates()
-            self.report.committed = True
-        except ImportAborted:
-            self.report.committed = False
-            self.report.customers_created = self.report.transactions_created = 0
-            self.report.line_items_created = self.report.products_created = 0
-            self.report.skipped_duplicates = 0
-        finally:
-            progress.close()
-            self.scratch.close()
-            self.rejects.close()
-        if self.report.committed and self.report.error_count:
-            self.report.rejects_path = str(self.rejects_path)
-        elif self.rejects_path.exists() and not self.report.committed:
-            self.rejects_path.unlink()
-        return self.report
+
+    def groups(self, rows):
+        return self._groups(rows)
+
+    def start(self) -> None:
+        self._load_outlets()
+
+    def parse(self, group):
+        return self._parse_group(group)
+
+    def flush(self, pending) -> None:
+        self._flush(pending)
+
+    def finish(self) -> None:
+        self._settle_joined_dates()
 
     def _groups(self, rows):
         """Consecutive rows that make one transaction (see the module docstring)."""
@@ -246,16 +191,10 @@ class TransactionImport:
     # -- parsing ----------------------------------------------------------------------------
 
     def _reject(self, group, bad: dict[int, _RowInvalid]) -> None:
-        for number, cells in group:
-            problem = bad.get(number)
-            if problem is not None:
-                error = RowError(number, problem.reason, problem.error_field, problem.value)
-                self.report.add_error(error)
-                reason = str(error)
-            else:
-                reason = ERR_REJECTED_WITH_GROUP
-            if self.skip_invalid:
-                self.rejects.write(number, cells, reason)
+        self.reject(
+            group,
+            {n: RowError(n, p.reason, p.error_field, p.value) for n, p in bad.items()},
+        )
 
     def _parse_group(self, group) -> Draft | None:
         cols = self.columns
