@@ -75,10 +75,12 @@ def basket_counts(
     with engine_scope(engine) as eng:
         register_lines(eng, lines, transaction=transaction, item=item)
         register_params(eng, "basket_params", min_count=(int, min_count))
+        eng.create_view("item_codes", sql.ITEM_CODES, materialize=True)
         eng.create_view("baskets", sql.BASKETS, materialize=True)
         n_baskets = int(
             eng.query("SELECT COUNT(DISTINCT transaction_id) AS n FROM baskets")["n"].iloc[0]
         )
+        register_params(eng, "basket_totals", n_baskets=(int, n_baskets))
         items = eng.query(sql.BASKET_ITEMS)
         pairs = _empty(["item_a", "item_b"])
         triples = _empty(["item_a", "item_b", "item_c"])

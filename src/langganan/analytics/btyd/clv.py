@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import ERR_BAD_SETTING, FloatArray, validate_rfm
+from ._validation import ERR_BAD_SETTING, FloatArray, compress_rows, validate_rfm
 from .gamma_gamma import GammaGamma
 
 #: Average month length in days (365.25 / 12).
@@ -94,13 +94,15 @@ def customer_lifetime_value(
     x, t_x, t_end, _ = validate_rfm(frequency, recency, T)
     spend = gg_model.expected_spend(x, monetary_value)
     month = DAYS_PER_MONTH / unit_days
-    value = np.zeros_like(x)
-    previous = np.zeros_like(x)
+    # customers share (x, t_x, T) rows: discount the purchases once per distinct row
+    (ux, ut, uT), _, inverse = compress_rows(x, t_x, t_end)
+    value = np.zeros_like(ux)
+    previous = np.zeros_like(ux)
     for m in range(1, horizon_months + 1):
-        cumulative = model.expected_purchases(m * month, x, t_x, t_end)
+        cumulative = model.expected_purchases(m * month, ux, ut, uT)
         value += (cumulative - previous) / (1.0 + monthly_discount_rate) ** m
         previous = cumulative
-    return value * spend * margin
+    return value[inverse] * spend * margin
 
 
 def predicted_next_purchase(

@@ -18,7 +18,14 @@ The queries read the normalised views described in :mod:`langganan.analytics._in
 (``transactions``, ``lines``) and one-row parameter views (``*_params``).
 """
 
-from .baskets import BASKET_ITEMS, BASKET_PAIRS, BASKET_TRIPLES, BASKETS, FREQUENT_BASKET_ITEMS
+from .baskets import (
+    BASKET_ITEMS,
+    BASKET_PAIRS,
+    BASKET_TRIPLES,
+    BASKETS,
+    FREQUENT_BASKET_ITEMS,
+    ITEM_CODES,
+)
 from .cohorts import COHORT_RETENTION, REVENUE_BY_CUSTOMER_TYPE
 from .habits import PURCHASE_RHYTHM, USUAL_ORDER, USUAL_ORDER_WITH_QUANTITY
 from .summary import SUMMARY
@@ -30,6 +37,7 @@ __all__ = [
     "BASKET_TRIPLES",
     "COHORT_RETENTION",
     "FREQUENT_BASKET_ITEMS",
+    "ITEM_CODES",
     "PURCHASE_RHYTHM",
     "REVENUE_BY_CUSTOMER_TYPE",
     "SUMMARY",
