@@ -180,3 +180,16 @@ def test_a_customer_who_first_bought_on_the_last_day_does_not_stop_the_models(ca
     insight = CustomerInsight.objects.get(customer=newcomer)
     assert insight.lifecycle == "new"
     assert insight.p_alive == pytest.approx(1.0)
+
+
+def test_a_model_on_the_boundary_is_stored_with_empty_standard_errors(merchant):
+    outlet = OutletFactory(merchant=merchant)
+    customer = CustomerFactory(merchant=merchant)
+    for when in (datetime(2024, 1, 5, tzinfo=JAKARTA), datetime(2024, 2, 5, tzinfo=JAKARTA), END):
+        TransactionFactory(merchant=merchant, outlet=outlet, customer=customer, occurred_at=when)
+    run = insights_refresh(merchant=merchant, observation_end=END)
+    assert run.status == InsightRun.Status.DONE
+    run.refresh_from_db()
+    errors = run.models_fitted["bg_nbd"].get("standard_errors", {})
+    assert all(v is None or isinstance(v, float) for v in errors.values())
+    assert CustomerInsight.objects.filter(customer=customer).exists()

@@ -361,3 +361,50 @@ def test_the_cli_reports_an_unknown_merchant_without_a_traceback(db, tmp_path):
     assert result.exit_code == 1
     assert "no merchant with this slug: nope" in result.output
     assert "Traceback" not in result.output
+
+
+def test_lines_that_cost_the_same_are_line_totals_not_a_receipt_total(merchant, tmp_path):
+    path = write(
+        tmp_path,
+        """
+no_nota,tanggal,produk,harga,qty,total
+A1,2024-02-01,Kopi,15000,1,15000
+A1,2024-02-01,Roti,15000,1,15000
+""",
+    )
+    transactions_import(merchant=merchant, path=path)
+    assert Transaction.objects.get(external_id="A1").total == Decimal("30000.00")
+
+
+def test_a_row_with_only_the_phone_of_a_new_customer_belongs_to_that_customer(merchant, tmp_path):
+    path = write(
+        tmp_path,
+        """
+tanggal,total,no_hp,id_pelanggan
+2024-03-01,10000,081299990001,C1
+2024-03-02,20000,081299990001,
+""",
+    )
+    first = transactions_import(merchant=merchant, path=path)
+    assert first.customers_created == 1
+    customer = Customer.objects.get(merchant=merchant)
+    assert (customer.external_ref, customer.phone) == ("C1", "+6281299990001")
+    assert customer.transactions.count() == 2
+    again = transactions_import(merchant=merchant, path=path)
+    assert (again.transactions_created, again.skipped_duplicates) == (0, 2)
+
+
+def test_a_windows_1252_file_with_an_accent_deep_inside_imports(merchant, tmp_path):
+    path = tmp_path / "cp1252.csv"
+    rows = ["tanggal,total,nama"] + [f"2024-01-05,{1000 + i},Pelanggan" for i in range(3000)]
+    rows.append("2024-01-05,5000,Café André")
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    report = transactions_import(merchant=merchant, path=path)
+    assert report.committed and report.transactions_created == 3001
+
+
+def test_a_blank_line_before_the_header_does_not_hide_the_delimiter(merchant, tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("\ntanggal,total,no_hp\n01/02/2024,25000,081234567890\n")
+    report = transactions_import(merchant=merchant, path=path)
+    assert report.committed and report.transactions_created == 1

@@ -82,6 +82,13 @@ class PipelineResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _number(value: Any) -> float | None:
+    """A float for a JSON report: NaN and infinities (e.g. the standard error of a parameter
+    on the boundary) become None."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
 def _fit(model, *args) -> tuple[Any, dict[str, Any]]:
     """Fit ``model``; a failure or a boundary estimate is reported, not raised."""
     with warnings.catch_warnings(record=True) as caught:
@@ -91,9 +98,12 @@ def _fit(model, *args) -> tuple[Any, dict[str, Any]]:
         except ValueError as exc:
             return None, {"error": str(exc)}
     report: dict[str, Any] = {
-        "params": {k: float(v) for k, v in model.params_.items()},
-        "standard_errors": {k: float(v) for k, v in getattr(model, "standard_errors_", {}).items()},
-        "log_likelihood": float(getattr(model, "log_likelihood_", np.nan)),
+        "params": {k: _number(v) for k, v in model.params_.items()},
+        "standard_errors": {
+            k: _number(v) for k, v in getattr(model, "standard_errors_", {}).items()
+        },
+        "log_likelihood": _number(getattr(model, "log_likelihood_", np.nan)),
+        "at_boundary": list(getattr(model, "at_boundary_", [])),
         "converged": bool(getattr(model, "converged_", True)),
         "warnings": sorted({str(w.message) for w in caught}),
     }

@@ -5,6 +5,7 @@ A reader yields rows one at a time; nothing holds the whole file in memory.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -16,8 +17,6 @@ from pathlib import Path
 
 ERR_FILE_TYPE = "unsupported file type (use .csv, .txt, .tsv or .xlsx)"
 ERR_FILE_EMPTY = "the file is empty"
-
-_ENCODINGS = ("utf-8-sig", "cp1252")
 
 
 def cell_text(value) -> str:
@@ -53,27 +52,33 @@ class TableReader:
 
 
 def _sniff_delimiter(sample: str) -> str | None:
-    first = sample.splitlines()[0] if sample else ""
+    first = next((line for line in sample.splitlines() if line.strip()), "")
     counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else None
 
 
+def _is_utf8(raw: io.BufferedReader) -> bool:
+    """Whether the whole file decodes as UTF-8, read in chunks (memory stays flat)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := raw.read(1 << 20):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        raw.seek(0)
+    return True
+
+
 def _open_text(path: Path) -> tuple[io.TextIOWrapper, io.BufferedReader]:
+    """UTF-8 (with or without BOM) when the whole file is valid UTF-8, else Windows-1252, the
+    encoding Excel on Indonesian Windows saves CSV in."""
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller's generator
-    head = raw.read(65536)
-    raw.seek(0)
-    encoding = _ENCODINGS[-1]
-    for candidate in _ENCODINGS:
-        try:
-            head.decode(candidate)
-            encoding = candidate
-            break
-        except UnicodeDecodeError as exc:
-            if exc.start > len(head) - 4:  # a multi-byte character cut by the sample's end
-                encoding = candidate
-                break
-    return io.TextIOWrapper(raw, encoding=encoding, newline=""), raw
+    if _is_utf8(raw):
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), raw
+    return io.TextIOWrapper(raw, encoding="cp1252", errors="replace", newline=""), raw
 
 
 def _csv_rows(path: Path) -> TableReader:

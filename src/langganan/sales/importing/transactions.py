@@ -9,10 +9,11 @@ Rows become transactions as follows:
 * without a product column, every row is one transaction (a quantity column becomes its
   item count).
 
-Totals: when the total column holds the same value on every row of a transaction it is the
-receipt total (which may include tax or service charge); otherwise each row's total is its
-line's amount and the transaction's total is their sum. Without a total column the total is the
-sum of quantity × unit price − discount.
+Totals: when every row's total equals its own line amount (quantity × price − discount), the
+totals are line totals and the transaction's total is their sum; otherwise, when the total
+column holds the same value on every row of a transaction, it is the receipt total (which may
+include tax or service charge); otherwise the transaction's total is the sum of its lines.
+Without a total column the total is the sum of quantity × unit price − discount.
 
 Idempotency: a transaction with an id is skipped when the merchant already has that id. A
 transaction without one gets an import key: a digest of its parsed content (customer, time,
@@ -238,10 +239,12 @@ class TransactionImport(FileImport):
             line_sum = sum(
                 (ln.quantity * ln.unit_price - ln.discount for ln in draft.lines), Decimal(0)
             )
-            if len(known) == len(group) and len(group) > 1 and len(set(known)) == 1:
-                draft.total = known[0]  # the receipt total, repeated on each line
-            elif len(known) == len(group) and len(group) == 1:
-                draft.total = known[0]
+            every_row = len(known) == len(group) == len(lines)
+            line_totals = every_row and all(
+                total == to_money(ln.quantity * ln.unit_price - ln.discount) for ln, total in lines
+            )
+            if every_row and not line_totals and len(set(known)) == 1:
+                draft.total = known[0]  # the receipt total (with tax or service), on each line
             else:
                 draft.total = to_money(line_sum)
         else:
@@ -367,8 +370,13 @@ class TransactionImport(FileImport):
                 merchant=self.merchant, phone__in=missing_phones
             ).values_list("pk", "phone"):
                 self._customer_cache[("phone", phone)] = pk
+        # New customers of this chunk: one per reference or phone, whichever a row names; a
+        # row naming only a phone (or only a reference) that a new customer already claims
+        # belongs to that customer.
         new: dict[tuple[str, str], Customer] = {}
-        for d in drafts:
+        owner: dict[tuple[str, str], tuple[str, str]] = {}
+        chosen: dict[int, tuple[str, str]] = {}
+        for i, d in enumerate(drafts):
             if not (d.customer_ref or d.phone):
                 continue
             pk = None
@@ -379,23 +387,39 @@ class TransactionImport(FileImport):
             if pk is not None:
                 d.customer_id = pk
                 continue
-            key = ("ref", d.customer_ref) if d.customer_ref else ("phone", d.phone)
-            if key not in new:
-                phone_free = (
-                    d.phone
-                    and ("phone", d.phone) not in self._customer_cache
-                    and all(c.phone != d.phone for c in new.values())
-                )
+            ref_key = ("ref", d.customer_ref) if d.customer_ref else None
+            phone_key = ("phone", d.phone) if d.phone else None
+            key = owner.get(ref_key) if ref_key else None
+            if key is None and phone_key:
+                key = owner.get(phone_key)
+            if key is None:
+                key = ref_key or phone_key
                 new[key] = Customer(
                     merchant=self.merchant,
                     full_name=d.name,
                     email=d.email,
-                    phone=d.phone if phone_free else None,
+                    phone=d.phone,
                     external_ref=d.customer_ref,
                     member_code=member_code_generate(),
                     joined_at=d.occurred_at,
                     acquisition_source="import",
                 )
+            customer = new[key]
+            if ref_key and customer.external_ref is None:
+                customer.external_ref = d.customer_ref
+            if phone_key and customer.phone is None and phone_key not in owner:
+                customer.phone = d.phone
+            for claimed in (ref_key, phone_key):
+                if (
+                    claimed
+                    and claimed not in owner
+                    and (
+                        (claimed[0] == "ref" and customer.external_ref == claimed[1])
+                        or (claimed[0] == "phone" and customer.phone == claimed[1])
+                    )
+                ):
+                    owner[claimed] = key
+            chosen[i] = key
         if new:
             created = Customer.objects.bulk_create(list(new.values()), batch_size=500)
             self.report.customers_created += len(created)
@@ -405,10 +429,8 @@ class TransactionImport(FileImport):
                     self._customer_cache[("ref", customer.external_ref)] = customer.pk
                 if customer.phone:
                     self._customer_cache[("phone", customer.phone)] = customer.pk
-            for d in drafts:
-                if d.customer_id is None and (d.customer_ref or d.phone):
-                    key = ("ref", d.customer_ref) if d.customer_ref else ("phone", d.phone)
-                    d.customer_id = new[key].pk
+            for i, key in chosen.items():
+                drafts[i].customer_id = new[key].pk
 
     def _product_id(self, line: Line) -> int:
         key = line.product.lower()
