@@ -217,6 +217,19 @@ def _empty_suggestions() -> pd.DataFrame:
     )
 
 
+def _ranked(rules: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Rules best first by ``by``; ties by confidence, then count, then item."""
+    score = {
+        "lift_confidence": rules["lift"] * rules["confidence"],
+        "confidence": rules["confidence"],
+        "lift": rules["lift"],
+    }[by]
+    ranked = rules.assign(item=rules["consequent"], score=score)
+    return ranked.sort_values("item", kind="stable").sort_values(
+        ["score", "confidence", "count"], ascending=False, kind="stable"
+    )
+
+
 def cross_sell(
     rules: pd.DataFrame,
     basket: Iterable[Any],
@@ -266,16 +279,7 @@ def cross_sell(
     hits = rules.loc[applies]
     if hits.empty:
         return _empty_suggestions()
-    score = {
-        "lift_confidence": hits["lift"] * hits["confidence"],
-        "confidence": hits["confidence"],
-        "lift": hits["lift"],
-    }[by]
-    hits = hits.assign(item=hits["consequent"], score=score)
-    hits = hits.sort_values("item", kind="stable").sort_values(
-        ["score", "confidence", "count"], ascending=False, kind="stable"
-    )
-    best = hits.drop_duplicates("item", keep="first").head(top)
+    best = _ranked(hits, by).drop_duplicates("item", keep="first").head(top)
     return best[list(SUGGESTION_COLUMNS)].reset_index(drop=True)
 
 
@@ -302,15 +306,7 @@ def cross_sell_many(
     baskets = [set(b) for b in baskets]
     if rules is None or len(rules) == 0 or top <= 0:
         return [[] for _ in baskets]
-    score = {
-        "lift_confidence": rules["lift"] * rules["confidence"],
-        "confidence": rules["confidence"],
-        "lift": rules["lift"],
-    }[by]
-    ranked = rules.assign(item=rules["consequent"], score=score)
-    ranked = ranked.sort_values("item", kind="stable").sort_values(
-        ["score", "confidence", "count"], ascending=False, kind="stable"
-    )
+    ranked = _ranked(rules, by)
     ordered = [
         (frozenset(antecedent), consequent)
         for antecedent, consequent in zip(ranked["antecedent"], ranked["consequent"], strict=True)
