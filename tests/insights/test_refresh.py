@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 from django.urls import reverse
 
+from langganan.analytics.rfm import SEGMENT_ORDER
 from langganan.cli import cli
 from langganan.demo.generator import demo_merchant_build
 from langganan.insights.models import CustomerInsight, InsightRun
@@ -21,19 +22,7 @@ from tests.factories import (
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 END = datetime(2026, 11, 1, 12, 0, tzinfo=JAKARTA)
-SEGMENTS = {
-    "champions",
-    "loyal",
-    "potential_loyalist",
-    "new",
-    "promising",
-    "need_attention",
-    "about_to_sleep",
-    "at_risk",
-    "cant_lose_them",
-    "hibernating",
-    "lost",
-}
+SEGMENTS = set(SEGMENT_ORDER)
 
 
 @pytest.fixture

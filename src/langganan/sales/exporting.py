@@ -14,30 +14,13 @@ from zoneinfo import ZoneInfo
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.customers.models import ConsentEvent, Customer
+from langganan.sales.importing.fields import CUSTOMER_FIELDS
 from langganan.sales.models import Transaction
 
 ERR_EXPORT_TYPE = "export to a .csv or .xlsx file"
 
-CUSTOMER_COLUMNS = [
-    "customer_id",
-    "member_code",
-    "name",
-    "greeting",
-    "gender",
-    "birth_date",
-    "phone",
-    "email",
-    "address",
-    "city",
-    "province",
-    "joined_at",
-    "acquisition_source",
-    "tags",
-    "notes",
-    "consent_email",
-    "consent_whatsapp",
-    "consent_sms",
-]
+# The importer's own field names, in its order, so an export imports back unchanged.
+CUSTOMER_COLUMNS = list(CUSTOMER_FIELDS)
 TRANSACTION_COLUMNS = [
     "transaction_id",
     "date",
@@ -78,27 +61,26 @@ def _customer_rows(merchant: Merchant, tz: ZoneInfo) -> Iterator[list]:
         consent.setdefault(customer_id, {})[channel] = granted
     for c in Customer.objects.filter(merchant=merchant).order_by("id").iterator(chunk_size=2000):
         state = consent.get(c.pk, {})
-        yield [
-            c.external_ref or "",
-            c.member_code,
-            c.full_name,
-            c.greeting,
-            c.gender,
-            c.birth_date.isoformat() if c.birth_date else "",
-            c.phone or "",
-            c.email,
-            c.address,
-            c.city,
-            c.province,
-            c.joined_at.astimezone(tz).isoformat(timespec="seconds"),
-            c.acquisition_source,
-            ", ".join(c.tags or []),
-            c.notes,
-            *(
-                {True: "ya", False: "tidak"}.get(state.get(ch), "")
-                for ch in ("email", "whatsapp", "sms")
-            ),
-        ]
+        row = {
+            "customer_id": c.external_ref or "",
+            "phone": c.phone or "",
+            "name": c.full_name,
+            "email": c.email,
+            "member_code": c.member_code,
+            "gender": c.gender,
+            "greeting": c.greeting,
+            "birth_date": c.birth_date.isoformat() if c.birth_date else "",
+            "address": c.address,
+            "city": c.city,
+            "province": c.province,
+            "joined_at": c.joined_at.astimezone(tz).isoformat(timespec="seconds"),
+            "acquisition_source": c.acquisition_source,
+            "tags": ", ".join(c.tags or []),
+            "notes": c.notes,
+        }
+        for channel in ("email", "whatsapp", "sms"):
+            row[f"consent_{channel}"] = {True: "ya", False: "tidak"}.get(state.get(channel), "")
+        yield [row[column] for column in CUSTOMER_COLUMNS]
 
 
 def _transaction_rows(merchant: Merchant, tz: ZoneInfo) -> Iterator[list]:
