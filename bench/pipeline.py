@@ -89,11 +89,15 @@ s = summary_data_from_transaction_data(df, "customer_id", "occurred_at", "total"
                                        observation_period_end=sys.argv[2], freq="D")
 bg = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
 r = s[s["frequency"] > 0]
-gg = GammaGammaFitter().fit(r["frequency"], r["monetary_value"])
+# Spend in thousands of Rupiah: lifetimes' optimiser does not converge on raw Rupiah amounts;
+# gamma is a scale parameter (p and q do not change), so it is multiplied back below.
+gg = GammaGammaFitter().fit(r["frequency"], r["monetary_value"] / 1000)
 wall = time.perf_counter() - start
+gg_params = {k: float(v) for k, v in gg.params_.items()}
+gg_params["v"] *= 1000
 print(json.dumps({"wall_s": round(wall, 3),
                   "bg_nbd": {k: float(v) for k, v in bg.params_.items()},
-                  "gamma_gamma": {k: float(v) for k, v in gg.params_.items()}}))
+                  "gamma_gamma": gg_params}))
 """
 
 

@@ -273,8 +273,9 @@ def run_pipeline(
     n = len(summary)
     nan = np.full(n, np.nan)
     customers["p_alive"] = bg.probability_alive(f, r, T) if bg else nan
-    customers["expected_purchases_30"] = bg.expected_purchases(30, f, r, T) if bg else nan
-    customers["expected_purchases_90"] = bg.expected_purchases(90, f, r, T) if bg else nan
+    expected = bg.expected_purchases_many([30, 90], f, r, T) if bg else np.column_stack([nan, nan])
+    customers["expected_purchases_30"] = expected[:, 0]
+    customers["expected_purchases_90"] = expected[:, 1]
     customers["clv"] = (
         customer_lifetime_value(
             bg,

@@ -9,10 +9,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from ._validation import ERR_BAD_SETTING, ERR_NOT_FITTED, FitWarning, FloatArray, NotFittedError
+from ._validation import (
+    ERR_BAD_SETTING,
+    ERR_NOT_FITTED,
+    FitWarning,
+    FloatArray,
+    NotFittedError,
+    single_threaded_blas,
+)
 
 Objective = Callable[[FloatArray], float]
 Gradient = Callable[[FloatArray], FloatArray]
+#: log-parameters -> (mean negative log-likelihood, its gradient), computed together
+ValueAndGradient = Callable[[FloatArray], tuple[float, FloatArray]]
 
 #: Log-parameters are kept in [-LOG_BOUND, LOG_BOUND] (after the data are rescaled to a unit
 #: time and money scale), i.e. every parameter in [3e-7, 3.3e6].
@@ -61,26 +70,64 @@ def _gradient(f: Objective, theta: FloatArray, free: FloatArray, step: float = 1
     return grad
 
 
+class _Joint:
+    """Objective and gradient from one evaluation of a value-and-gradient function.
+
+    scipy asks for the value and the gradient at the same point one after the other; the
+    shared work (the per-row terms) is done once per point.
+    """
+
+    def __init__(self, value_and_gradient: ValueAndGradient, free: FloatArray) -> None:
+        self._vg = value_and_gradient
+        self._free = free
+        self._theta: FloatArray | None = None
+        self._value = _BIG
+        self._grad: FloatArray = np.zeros(len(free))
+
+    def _at(self, theta: FloatArray) -> None:
+        if self._theta is not None and np.array_equal(theta, self._theta):
+            return
+        with np.errstate(all="ignore"):
+            value, grad = self._vg(theta)
+        value = float(value)
+        grad = np.asarray(grad, dtype=np.float64)
+        self._theta = np.array(theta, dtype=np.float64)
+        self._value = value if np.isfinite(value) else _BIG
+        self._grad = np.where(np.isfinite(grad), grad, 0.0) * self._free
+
+    def value(self, theta: FloatArray) -> float:
+        self._at(theta)
+        return self._value
+
+    def both(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        self._at(theta)
+        return self._value, self._grad
+
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        self._at(theta)
+        return self._grad
+
+
 def _run(
-    f: Objective, start: FloatArray, free: FloatArray, max_iter: int, grad_f: Gradient | None
+    f: Objective,
+    start: FloatArray,
+    free: FloatArray,
+    max_iter: int,
+    value_and_gradient: ValueAndGradient | None,
 ) -> tuple[FloatArray, float, bool, str]:
     bounds = [(-LOG_BOUND, LOG_BOUND) if fr else (v, v) for v, fr in zip(start, free, strict=True)]
+    options = {"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9}
+    x0 = np.clip(start, -LOG_BOUND, LOG_BOUND)
+    if value_and_gradient is None:
 
-    def jac(th: FloatArray) -> FloatArray:
-        if grad_f is None:
+        def jac(th: FloatArray) -> FloatArray:
             return _gradient(f, th, free)
-        with np.errstate(all="ignore"):
-            g = np.asarray(grad_f(th), dtype=np.float64)
-        return np.where(np.isfinite(g), g, 0.0) * free
 
-    res = minimize(
-        f,
-        np.clip(start, -LOG_BOUND, LOG_BOUND),
-        jac=jac,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9},
-    )
+        res = minimize(f, x0, jac=jac, method="L-BFGS-B", bounds=bounds, options=options)
+    else:
+        joint = _Joint(value_and_gradient, free.astype(np.float64))
+        jac = joint.gradient
+        res = minimize(joint.both, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
     theta = np.asarray(res.x, dtype=np.float64)
     fun = float(res.fun)
     # L-BFGS-B often stops with an "abnormal line search" message at the optimum when the
@@ -152,7 +199,7 @@ def maximise_likelihood(
     starts: Sequence[FloatArray],
     *,
     max_iter: int,
-    gradient: Gradient | None = None,
+    value_and_gradient: ValueAndGradient | None = None,
 ) -> Optimum:
     """Minimise a mean negative log-likelihood over log-parameters, with boundary handling.
 
@@ -166,8 +213,9 @@ def maximise_likelihood(
         Starting points; the next is tried when a run fails, the best finite run is kept.
     max_iter : int
         Iteration limit of each L-BFGS-B run.
-    gradient : callable, optional
-        Analytic gradient of ``mean_neg_ll``; central differences are used without it.
+    value_and_gradient : callable, optional
+        Returns ``mean_neg_ll`` and its analytic gradient together; central differences of
+        ``mean_neg_ll`` are used without it.
 
     Returns
     -------
@@ -175,12 +223,23 @@ def maximise_likelihood(
         Estimates, convergence flag, parameters found on the boundary and standard errors of
         the log-parameters (NaN for boundary parameters or a singular information matrix).
     """
+    with single_threaded_blas():
+        return _maximise(mean_neg_ll, total_weight, starts, max_iter, value_and_gradient)
+
+
+def _maximise(
+    mean_neg_ll: Objective,
+    total_weight: float,
+    starts: Sequence[FloatArray],
+    max_iter: int,
+    value_and_gradient: ValueAndGradient | None,
+) -> Optimum:
     f = _safe(mean_neg_ll)
     k = len(starts[0])
     all_free = np.ones(k, dtype=bool)
     best: tuple[FloatArray, float, bool, str] | None = None
     for start in starts:
-        run = _run(f, np.asarray(start, dtype=np.float64), all_free, max_iter, gradient)
+        run = _run(f, np.asarray(start, dtype=np.float64), all_free, max_iter, value_and_gradient)
         if best is None or run[1] < best[1]:
             best = run
         if run[2]:
@@ -202,18 +261,19 @@ def maximise_likelihood(
         free = np.ones(k, dtype=bool)
         free[flat] = False
         if free.any():
-            theta, fun, converged, message = _run(f, theta, free, max_iter, gradient)
+            theta, fun, converged, message = _run(f, theta, free, max_iter, value_and_gradient)
         else:
             fun = f(theta)
 
     free_idx = [i for i in range(k) if i not in flat]
     se = np.full(k, np.nan)
     if free_idx:
-        if gradient is None:
+        if value_and_gradient is None:
             hess = _hessian(lambda th: f(th) * total_weight, theta, free_idx)
         else:
+            vg = value_and_gradient
             hess = _hessian_from_gradient(
-                lambda th: np.asarray(gradient(th)) * total_weight, theta, free_idx
+                lambda th: np.asarray(vg(th)[1]) * total_weight, theta, free_idx
             )
         try:
             chol = np.linalg.cholesky(hess)

@@ -48,9 +48,17 @@ class RFMModel(BaseFitter):
     def _starts(self, x: FloatArray, w: FloatArray) -> list[FloatArray]:
         raise NotImplementedError
 
-    def _row_gradient(self, params: FloatArray, data: RFMData) -> FloatArray | None:
-        """Derivatives of the row log-likelihoods w.r.t. the parameters (k x rows), if known."""
-        return None
+    def _prepare(self, x: FloatArray, t_x: FloatArray, t_end: FloatArray, w: FloatArray) -> RFMData:
+        """Data for the fit; subclasses with an analytic gradient add their precomputations."""
+        data = prepare_rfm(x, t_x, t_end)
+        data["w"] = w
+        return data
+
+    def _weighted_ll_and_gradient(
+        self, params: FloatArray, data: RFMData
+    ) -> tuple[float, FloatArray]:
+        """Total weighted log-likelihood and its derivatives w.r.t. the parameters."""
+        raise NotImplementedError
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(
@@ -106,29 +114,31 @@ class RFMModel(BaseFitter):
         # Fit on a time scale where the average T is 1: the optimum is equivariant in the time
         # unit, and this keeps the log-parameter bounds meaningful for days, weeks or years.
         scale = float(np.dot(w, t_end) / total)
-        data = prepare_rfm(x, t_x / scale, t_end / scale)
+        data = self._prepare(x, t_x / scale, t_end / scale, w)
+        shape_idx = [self._param_names.index(p) for p in self._shape_params]
+        has_gradient = (
+            type(self)._weighted_ll_and_gradient is not RFMModel._weighted_ll_and_gradient
+        )
 
         def objective(theta: FloatArray) -> float:
+            if has_gradient:
+                return value_and_gradient(theta)[0]
             ll = self._row_log_likelihood(np.exp(theta), data)
             return -float(np.dot(w, ll)) / total + self._penalty(theta)
 
-        shape_idx = [self._param_names.index(p) for p in self._shape_params]
-
-        def gradient(theta: FloatArray) -> FloatArray:
+        def value_and_gradient(theta: FloatArray) -> tuple[float, FloatArray]:
             params = np.exp(theta)
-            rows = self._row_gradient(params, data)
-            assert rows is not None
-            grad = -(rows @ w) * params / total
+            ll, grad = self._weighted_ll_and_gradient(params, data)
+            grad = -grad * params / total  # chain rule to log-parameters
             grad[shape_idx] += 2.0 * self.penalizer * theta[shape_idx]
-            return grad
+            return -ll / total + self._penalty(theta), grad
 
-        has_gradient = type(self)._row_gradient is not RFMModel._row_gradient
         opt = maximise_likelihood(
             objective,
             total,
             self._starts(x, w),
             max_iter=self.max_iter,
-            gradient=gradient if has_gradient else None,
+            value_and_gradient=value_and_gradient if has_gradient else None,
         )
         values = np.exp(opt.log_params)
         natural = {}

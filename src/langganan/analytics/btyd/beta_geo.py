@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln
 
-from ._quadrature import beta_mixed_repeat_count
+from ._quadrature import beta_mixed_repeat_count, beta_mixed_repeat_counts
 from ._rfm import RFMData, RFMModel
 from ._validation import FloatArray, compress_rows, validate_horizon
 
@@ -69,24 +69,78 @@ class BetaGeo(RFMModel):
         dead = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + t_x), -np.inf)
         return head + np.logaddexp(alive, dead)
 
-    def _row_gradient(self, params: FloatArray, data: RFMData) -> FloatArray:
-        r, alpha, a, b = params
-        x, t_x, t_end, ux, inv = data["x"], data["t_x"], data["T"], data["ux"], data["inv"]
-        log_at = np.log(alpha + t_end)
-        log_ax = np.log(alpha + t_x)
+    def _prepare(self, x: FloatArray, t_x: FloatArray, t_end: FloatArray, w: FloatArray) -> RFMData:
+        """Group the likelihood's terms by what they depend on.
+
+        Per row, ``log L = per_x + r log(alpha) - (r + x) log(alpha + T) + softplus(d)`` with
+        ``d = log(a) - log(b + x - 1) + (r + x) (log(alpha + T) - log(alpha + t_x))`` for repeat
+        buyers (``logaddexp(alive, dead) = alive + softplus(dead - alive)``). The ``per_x``
+        terms are summed per distinct frequency, the ``log(alpha + T)`` terms per distinct T,
+        and only ``softplus(d)`` is evaluated per repeat-buyer row, with the logarithms looked
+        up on the few distinct times.
+        """
+        data = super()._prepare(x, t_x, t_end, w)
+        ux, inv = data["ux"], data["inv"]
         repeat = x > 0
-        bx1 = np.where(repeat, b + x - 1.0, 1.0)
-        alive = -(r + x) * log_at
-        dead = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_ax, -np.inf)
-        w_dead = expit(dead - alive)  # posterior weight of "dropped out after the last purchase"
-        w_alive = 1.0 - w_dead
-        d_r = (digamma(r + ux) - digamma(r))[inv] + np.log(alpha)
-        d_r -= w_alive * log_at + w_dead * log_ax
-        d_alpha = r / alpha - (r + x) * (w_alive / (alpha + t_end) + w_dead / (alpha + t_x))
-        d_a = (digamma(a + b) - digamma(a + b + ux))[inv] + w_dead / a
-        d_b = (digamma(b + ux) - digamma(a + b + ux) - digamma(b) + digamma(a + b))[inv]
-        d_b -= w_dead / bx1
-        return np.vstack([d_r, d_alpha, d_a, d_b])
+        grid, codes = np.unique(np.concatenate([t_end, t_x[repeat]]), return_inverse=True)
+        codes = codes.ravel()
+        i_end = codes[: len(x)]
+        data.update(
+            grid=grid,
+            w_x=np.bincount(inv, weights=w, minlength=len(ux)),
+            w_grid=np.bincount(i_end, weights=w, minlength=len(grid)),
+            wx_grid=np.bincount(i_end, weights=w * x, minlength=len(grid)),
+            rep_w=w[repeat],
+            rep_x=x[repeat],
+            rep_ix=inv[repeat],
+            rep_end=i_end[repeat],
+            rep_tx=codes[len(x) :],
+        )
+        return data
+
+    def _weighted_ll_and_gradient(
+        self, params: FloatArray, data: RFMData
+    ) -> tuple[float, FloatArray]:
+        r, alpha, a, b = params
+        ux, w_x, w_grid, wx_grid = data["ux"], data["w_x"], data["w_grid"], data["wx_grid"]
+        rep_w, rep_x, rep_ix = data["rep_w"], data["rep_x"], data["rep_ix"]
+        total = w_x.sum()
+        log_grid = np.log(alpha + data["grid"])
+        inv_grid = 1.0 / (alpha + data["grid"])
+        per_x = gammaln(r + ux) - gammaln(r) + betaln(a, b + ux) - betaln(a, b)
+        bx1 = np.where(ux > 0, b + ux - 1.0, 1.0)
+        # repeat buyers: log-odds of "dropped out right after the last purchase"
+        span = log_grid[data["rep_end"]] - log_grid[data["rep_tx"]]
+        rx = r + rep_x
+        d = (np.log(a) - np.log(bx1))[rep_ix] + rx * span
+        # softplus(d) = log(1 + e^d) and expit(d) from one exponential, stable for any d
+        small = np.exp(-np.abs(d))
+        softplus = np.maximum(d, 0.0) + np.log1p(small)
+        share = 1.0 / (1.0 + small)
+        dropped = np.where(d >= 0.0, share, small * share)
+        ll = (
+            np.dot(w_x, per_x)
+            + r * np.log(alpha) * total
+            - np.dot(r * w_grid + wx_grid, log_grid)
+            + np.dot(rep_w, softplus)
+        )
+        wd = rep_w * dropped  # weight x posterior probability of the dropout branch
+        wd_x = np.bincount(rep_ix, weights=wd, minlength=len(ux))
+        inv_span = inv_grid[data["rep_end"]] - inv_grid[data["rep_tx"]]
+        d_r = (
+            np.dot(w_x, digamma(r + ux) - digamma(r))
+            + np.log(alpha) * total
+            - np.dot(w_grid, log_grid)
+            + np.dot(wd, span)
+        )
+        d_alpha = (
+            r * total / alpha - np.dot(r * w_grid + wx_grid, inv_grid) + np.dot(wd * rx, inv_span)
+        )
+        psi_ab = digamma(a + b)
+        psi_abx = digamma(a + b + ux)
+        d_a = np.dot(w_x, psi_ab - psi_abx) + wd.sum() / a
+        d_b = np.dot(w_x, digamma(b + ux) - psi_abx - digamma(b) + psi_ab) - np.dot(wd_x, 1.0 / bx1)
+        return float(ll), np.array([d_r, d_alpha, d_a, d_b])
 
     def _starts(self, x: FloatArray, w: FloatArray) -> list[FloatArray]:
         mean_x = max(float(np.dot(w, x) / w.sum()), 1e-2)
@@ -144,6 +198,23 @@ class BetaGeo(RFMModel):
         (ux, ut, uh), _, inv = compress_rows(x, t_end, horizon)
         active = beta_mixed_repeat_count(r + ux, b + ux, np.full_like(ux, a), uh / (alpha + ut))
         return alive * active[inv]
+
+    def expected_purchases_many(
+        self, ts: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """:meth:`expected_purchases` for several horizons at once: (customers, horizons).
+
+        The quadrature of each distinct (frequency, T) is shared by all horizons, so this is
+        much faster than one call per horizon (used for CLV's monthly sums).
+        """
+        r, alpha, a, b = self._param_array()
+        x, t_x, t_end = self._inputs(frequency, recency, T)
+        horizons = validate_horizon(ts).ravel()
+        alive = self.probability_alive(x, t_x, t_end)
+        (ux, ut), _, inv = compress_rows(x, t_end)
+        u = horizons[None, :] / (alpha + ut)[:, None]
+        active = beta_mixed_repeat_counts(r + ux, b + ux, np.full_like(ux, a), u)
+        return alive[:, None] * active[inv]
 
     def expected_purchases_unconditional(self, t: ArrayLike) -> FloatArray:
         """Expected number of repeat purchases in ``(0, t]`` of a newly acquired customer.

@@ -7,7 +7,13 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import ERR_BAD_SETTING, FloatArray, compress_rows, validate_rfm
+from ._validation import (
+    ERR_BAD_SETTING,
+    FloatArray,
+    compress_rows,
+    single_threaded_blas,
+    validate_rfm,
+)
 from .gamma_gamma import GammaGamma
 
 #: Average month length in days (365.25 / 12).
@@ -96,12 +102,18 @@ def customer_lifetime_value(
     month = DAYS_PER_MONTH / unit_days
     # customers share (x, t_x, T) rows: discount the purchases once per distinct row
     (ux, ut, uT), _, inverse = compress_rows(x, t_x, t_end)
-    value = np.zeros_like(ux)
-    previous = np.zeros_like(ux)
-    for m in range(1, horizon_months + 1):
-        cumulative = model.expected_purchases(m * month, ux, ut, uT)
-        value += (cumulative - previous) / (1.0 + monthly_discount_rate) ** m
-        previous = cumulative
+    months = np.arange(1, horizon_months + 1)
+    discount = (1.0 + monthly_discount_rate) ** -months.astype(np.float64)
+    with single_threaded_blas():
+        many = getattr(model, "expected_purchases_many", None)
+        if many is not None:  # all months in one pass
+            cumulative = many(months * month, ux, ut, uT)
+        else:
+            cumulative = np.column_stack(
+                [model.expected_purchases(m * month, ux, ut, uT) for m in months]
+            )
+    increments = np.diff(cumulative, axis=1, prepend=0.0)
+    value = increments @ discount
     return value[inverse] * spend * margin
 
 

@@ -35,16 +35,41 @@ def _row_log_likelihood(params: FloatArray, x: FloatArray, m: FloatArray) -> Flo
     )
 
 
-def _row_gradient(params: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
-    """Derivatives of the row log-likelihoods w.r.t. ``p, q, gamma`` (3 x rows)."""
+def _grouped_ll_and_gradient(
+    params: FloatArray, ux: FloatArray, stats: dict[str, FloatArray]
+) -> tuple[float, FloatArray]:
+    """Total weighted log-likelihood of the rows and its derivatives w.r.t. ``p, q, gamma``.
+
+    Only ``log(gamma + m x)`` depends on each row's spend; every other term is a sum per
+    distinct frequency (``w_x``: weights, ``wlogm_x``: weighted ``log m``) precomputed once.
+    """
     p, q, gamma = params
-    px = p * x
-    log_gm = np.log(gamma + m * x)
-    common = digamma(px + q)
-    d_p = x * (common - digamma(px) + np.log(m) + np.log(x) - log_gm)
-    d_q = common - digamma(q) + np.log(gamma) - log_gm
-    d_gamma = q / gamma - (px + q) / (gamma + m * x)
-    return np.vstack([d_p, d_q, d_gamma])
+    w_x, wlogm_x, w, spend, x = (
+        stats["w_x"],
+        stats["wlogm_x"],
+        stats["w"],
+        stats["spend"],
+        stats["x"],
+    )
+    total = w_x.sum()
+    pu = p * ux
+    log_ux = np.log(ux)
+    log_gs = np.log(gamma + spend)
+    wx = w * x
+    w_log_gs = np.dot(w, log_gs)
+    wx_log_gs = np.dot(wx, log_gs)
+    ll = (
+        np.dot(w_x, gammaln(pu + q) - gammaln(pu) - gammaln(q) + pu * log_ux)
+        + q * np.log(gamma) * total
+        + np.dot(pu - 1.0, wlogm_x)
+        - p * wx_log_gs
+        - q * w_log_gs
+    )
+    common = digamma(pu + q)
+    d_p = np.dot(w_x * ux, common - digamma(pu) + log_ux) + np.dot(ux, wlogm_x) - wx_log_gs
+    d_q = np.dot(w_x, common - digamma(q)) + np.log(gamma) * total - w_log_gs
+    d_gamma = q * total / gamma - np.dot(w, (p * x + q) / (gamma + spend))
+    return float(ll), np.array([d_p, d_q, d_gamma])
 
 
 class GammaGamma(BaseFitter):
@@ -131,20 +156,29 @@ class GammaGamma(BaseFitter):
         total = float(w.sum())
         scale = float(np.dot(w, m) / total)  # fit in units of the average spend
         m_scaled = m / scale
+        ux, inv = np.unique(x, return_inverse=True)
+        inv = inv.ravel()
+        stats = {
+            "w": w,
+            "x": x,
+            "spend": m_scaled * x,
+            "w_x": np.bincount(inv, weights=w, minlength=len(ux)),
+            "wlogm_x": np.bincount(inv, weights=w * np.log(m_scaled), minlength=len(ux)),
+        }
+
+        def value_and_gradient(theta: FloatArray) -> tuple[float, FloatArray]:
+            params = np.exp(theta)
+            ll, grad = _grouped_ll_and_gradient(params, ux, stats)
+            grad = -grad * params / total
+            grad[:2] += 2.0 * self.penalizer * theta[:2]
+            return -ll / total + self._penalty(theta), grad
 
         def objective(theta: FloatArray) -> float:
-            ll = _row_log_likelihood(np.exp(theta), x, m_scaled)
-            return -float(np.dot(w, ll)) / total + self._penalty(theta)
-
-        def gradient(theta: FloatArray) -> FloatArray:
-            params = np.exp(theta)
-            grad = -(_row_gradient(params, x, m_scaled) @ w) * params / total
-            grad[:2] += 2.0 * self.penalizer * theta[:2]
-            return grad
+            return value_and_gradient(theta)[0]
 
         starts = [np.log([2.0, 3.0, 1.0]), np.log([1.0, 2.0, 1.0]), np.log([5.0, 5.0, 3.0])]
         opt = maximise_likelihood(
-            objective, total, starts, max_iter=self.max_iter, gradient=gradient
+            objective, total, starts, max_iter=self.max_iter, value_and_gradient=value_and_gradient
         )
         p, q, gamma = np.exp(opt.log_params)
         natural = {"p": float(p), "q": float(q), "gamma": float(gamma * scale)}
