@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "langganan.customers",
     "langganan.sales",
     "langganan.insights",
+    "langganan.loyalty",
     "langganan.web",
 ]
 
@@ -108,6 +110,12 @@ def _database() -> dict:
                 # small cache turns each insert into page reads from the write-ahead log.
                 "PRAGMA cache_size=-65536;"
             ),
+        }
+        # Tests run in a file, not in memory: concurrency tests use real threads, and an
+        # in-memory database shared between threads fails with "table is locked" instead of
+        # queueing on the write lock as a real database file does.
+        config["TEST"] = {
+            "NAME": os.path.join(tempfile.gettempdir(), f"langganan-test-{os.getpid()}.sqlite3")
         }
     else:
         config["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
