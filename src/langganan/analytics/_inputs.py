@@ -41,6 +41,13 @@ def engine_scope(engine: str | Engine) -> Iterator[Engine]:
             instance.close()
 
 
+def drop_view(engine: Engine, name: str) -> None:
+    """Drop a view made with ``create_view`` when the engine can (frees a materialised one)."""
+    drop = getattr(engine, "drop_view", None)
+    if drop is not None:
+        drop(name)
+
+
 def _require_columns(engine: Engine, view: str, wanted: Mapping[str, str | None]) -> dict[str, str]:
     types = engine.columns(view)
     missing = [
@@ -101,8 +108,13 @@ def register_lines(
     customer: str | None = None,
     quantity: str | None = None,
     view: str = "lines",
+    keep_missing_customer: bool = False,
 ) -> None:
-    """Register ``data`` and define the normalised ``lines`` view on it (NULL items dropped)."""
+    """Register ``data`` and define the normalised ``lines`` view on it (NULL items dropped).
+
+    Lines without a customer are dropped when ``customer`` is given, unless
+    ``keep_missing_customer`` (their ``customer_id`` is then NULL).
+    """
     source = f"input_{view}"
     engine.register(source, data)
     _require_columns(
@@ -117,7 +129,7 @@ def register_lines(
         else "CAST(1 AS DOUBLE)"
     )
     where = f"{quote_identifier(item)} IS NOT NULL AND {quote_identifier(transaction)} IS NOT NULL"
-    if customer is not None:
+    if customer is not None and not keep_missing_customer:
         where += f" AND {cust} IS NOT NULL"
     engine.create_view(
         view,

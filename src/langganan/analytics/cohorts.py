@@ -13,10 +13,41 @@ from typing import Any
 import pandas as pd
 
 from . import sql
-from ._inputs import as_local_datetime, engine_scope, register_params, register_transactions
+from ._inputs import (
+    as_local_datetime,
+    drop_view,
+    engine_scope,
+    register_params,
+    register_transactions,
+)
 from .engines import Engine
 
 __all__ = ["cohort_retention", "revenue_by_customer_type"]
+
+
+def cohort_tables(
+    transactions: Any,
+    customer: str = "customer_id",
+    timestamp: str = "occurred_at",
+    amount: str | None = "total",
+    observation_end: Any = None,
+    engine: str | Engine = "duckdb",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`cohort_retention` and :func:`revenue_by_customer_type` together, the per-(customer,
+    month) table they both read computed once (the pipeline's shared pass)."""
+    end = as_local_datetime(observation_end)
+    with engine_scope(engine) as eng:
+        register_transactions(
+            eng, transactions, customer=customer, timestamp=timestamp, amount=amount
+        )
+        register_params(eng, "cohort_params", observation_end=(dt.datetime, end))
+        eng.create_view("cohort_months", sql.COHORT_MONTHS, materialize=True)
+        try:
+            retention = eng.query(sql.COHORT_RETENTION_FROM_MONTHS)
+            mix = eng.query(sql.REVENUE_BY_CUSTOMER_TYPE_FROM_MONTHS)
+        finally:
+            drop_view(eng, "cohort_months")
+    return retention, mix
 
 
 def _monthly(

@@ -279,6 +279,16 @@ class DuckDBEngine:
     def query(self, sql: str) -> pd.DataFrame:
         return arrow_to_pandas(self.connection.sql(sql).to_arrow_table())
 
+    def drop_view(self, name: str) -> None:
+        """Drop a view or table made by :meth:`create_view` (freeing a materialised one)."""
+        quoted = quote_identifier(name)
+        kind = self.connection.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        if kind:
+            what = "VIEW" if kind[0][0] == "VIEW" else "TABLE"
+            self.connection.execute(f"DROP {what} IF EXISTS {quoted}")
+
     def close(self) -> None:
         self.connection.close()
 
@@ -385,6 +395,7 @@ class SparkEngine:
             self.session.conf.set(key, value)
         self._global_views: list[str] = []
         self._cached: list[Any] = []
+        self._views: dict[str, Any] = {}  # views made by create_view → their cached frame
 
     def _dataframe_for(self, data: Any, text_columns: Iterable[str]) -> Any:
         from pyspark.sql import functions as F
@@ -444,6 +455,15 @@ class SparkEngine:
             frame = frame.cache()
             self._cached.append(frame)
         frame.createOrReplaceTempView(name)
+        self._views[name] = frame if materialize else None
+
+    def drop_view(self, name: str) -> None:
+        """Drop a view made by :meth:`create_view` (unpersisting a materialised one)."""
+        frame = self._views.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+            self._cached = [f for f in self._cached if f is not frame]
+        self.session.catalog.dropTempView(name)
 
     def query(self, sql: str) -> pd.DataFrame:
         with _quiet_pandas_warnings():

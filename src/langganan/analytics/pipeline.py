@@ -14,6 +14,11 @@ Steps (each timed, each reported to ``progress``):
 9. ``suggest``   cross-sell from the rules and the customer's usual items; up-sell within the
                  category of their favourite item.
 
+Work is shared between steps: the summary and the rhythm come from one pass over the
+transactions (one window sort), both cohort tables from one per-(customer, month) table, and on
+DuckDB the usual order and the basket counts from one grouping of the lines by transaction into
+item bitmasks (see :mod:`.sql.pipeline`); the results are those of the public functions.
+
 A model that cannot be fitted (too few customers, nobody repeats) is reported in ``models``
 with its error, and its columns are left empty; the rest of the pipeline still runs.
 """
@@ -29,16 +34,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from .baskets import basket_counts
+from ._inputs import (
+    as_local_datetime,
+    drop_view,
+    register_lines,
+    register_params,
+    register_transactions,
+)
+from .baskets import BasketCounts, basket_counts
 from .btyd import BetaGeo, GammaGamma, ParetoNBD, customer_lifetime_value, predicted_next_purchase
-from .cohorts import cohort_retention, revenue_by_customer_type
-from .engines import get_engine
-from .habits import purchase_rhythm, usual_order
+from .cohorts import cohort_tables
+from .engines import Engine, arrow_to_pandas, get_engine
+from .habits import RHYTHM_COLUMNS, usual_order
 from .lifecycle import lifecycle_stage
 from .rfm import rfm_scores
 from .rules import association_rules, cross_sell_many, up_sell
-from .summary import summarize
+from .sql import pipeline as shared_sql
+from .summary import SUMMARY_COLUMNS
 
 STEPS = (
     "summary",
@@ -148,6 +162,172 @@ def _lists(values: pd.Series, index: pd.Index) -> list[list[str]]:
     return [v if isinstance(v, list) else [] for v in aligned]
 
 
+#: Above this many multiply-adds the basket triples are left to the public SQL (see _lines_shared).
+_MASK_WORK_LIMIT = 4e9
+
+
+def _arrow(eng: Engine, query: str) -> pa.Table:
+    return eng.connection.sql(query).to_arrow_table()
+
+
+def _usual_from_counts(table: pa.Table, codes: pa.Table, top: int) -> pd.DataFrame:
+    """The usual order (as :func:`usual_order` returns it) from per-customer item counts.
+
+    Each item's count is encoded as ``times * n_codes + (n_codes - 1 - code)``: unique within a
+    customer, larger for more transactions and, on ties, for the smaller code (= the smaller
+    item). The ``top`` largest keys per customer are kept by insertion, one column at a time.
+    """
+    n_codes = codes.num_rows
+    n = table.column("n_transactions").to_numpy()
+    slots = min(top, n_codes)
+    best = [np.full(len(n), -1, dtype=np.int64) for _ in range(slots)]
+    for k in range(n_codes):
+        key = table.column(f"t{k}").to_numpy().astype(np.int64)
+        key *= n_codes
+        key += n_codes - 1 - k
+        for r in range(slots):  # insert key into best[r:], pushing smaller keys down
+            larger = key > best[r]
+            key, best[r] = np.where(larger, best[r], key), np.where(larger, key, best[r])
+    keys = np.column_stack(best)
+    del best
+    times = keys // n_codes
+    valid = times > 0
+    owner = np.broadcast_to(np.arange(len(n))[:, None], keys.shape)[valid]
+    rank = np.broadcast_to(np.arange(1, slots + 1), keys.shape)[valid]
+    code = n_codes - 1 - keys[valid] % n_codes
+    times = times[valid]
+    n_owner = n[owner].astype(np.int64)
+    result = pa.table(
+        {
+            "customer_id": table.column("customer_id").take(pa.array(owner)),
+            "rank": pa.array(rank, pa.int64()),
+            "item": codes.column("item").take(pa.array(code)),
+            "times": pa.array(times),
+            "share": pa.array(times.astype(np.float64) / n_owner.astype(np.float64)),
+            "n_transactions": pa.array(n_owner),
+        }
+    )
+    return arrow_to_pandas(result)
+
+
+def _itemsets(codes: pa.Table, n_baskets: int, columns: list[np.ndarray], count: np.ndarray):
+    """An items / pairs / triples frame (as :func:`basket_counts` returns it), sorted by count
+    (descending) then items; codes are numbered in item order."""
+    order = np.lexsort((*reversed(columns), -count))
+    names = ["item"] if len(columns) == 1 else ["item_a", "item_b", "item_c"][: len(columns)]
+    data = {
+        name: codes.column("item").take(pa.array(c[order], pa.int64()))
+        for name, c in zip(names, columns, strict=True)
+    }
+    data["count"] = pa.array(count[order], pa.int64())
+    data["support"] = pa.array(count[order].astype(np.float64) / n_baskets, pa.float64())
+    return arrow_to_pandas(pa.table(data))
+
+
+def _baskets_from_masks(masks: pa.Table, codes: pa.Table) -> BasketCounts:
+    """Item, pair and triple counts (``min_count`` 1) from the number of baskets per item mask.
+
+    The counts are sums of products of 0/1 bits weighted by basket counts, computed as matrix
+    products in float64: every partial sum is an integer below 2**53, so they are exact.
+    """
+    n_codes = codes.num_rows
+    mask = masks.column("mask").to_numpy()
+    weight = masks.column("n").to_numpy()
+    n_baskets = int(weight.sum())
+    bits = ((mask[:, None] >> np.arange(n_codes)) & 1).astype(np.float64)
+    weighted = bits * weight[:, None].astype(np.float64)
+    singles = np.rint(weighted.sum(axis=0)).astype(np.int64)
+    pairs = np.rint(bits.T @ weighted).astype(np.int64)
+    a, b, c = [], [], []
+    counts = []
+    for first in range(n_codes - 2):
+        rest = np.rint(bits.T @ (weighted * bits[:, [first]])).astype(np.int64)
+        j, k = np.nonzero(np.triu(rest, 1))
+        keep = j > first
+        j, k = j[keep], k[keep]
+        a.append(np.full(len(j), first))
+        b.append(j)
+        c.append(k)
+        counts.append(rest[j, k])
+    ia = np.flatnonzero(singles)
+    pa_, pb = np.nonzero(np.triu(pairs, 1))
+
+    def cat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
+
+    return BasketCounts(
+        n_baskets=n_baskets,
+        items=_itemsets(codes, n_baskets, [ia], singles[ia]),
+        pairs=_itemsets(codes, n_baskets, [pa_, pb], pairs[pa_, pb]),
+        triples=_itemsets(codes, n_baskets, [cat(a), cat(b), cat(c)], cat(counts)),
+    )
+
+
+def _lines_shared(
+    eng: Engine, lines: Any, *, customer: str, transaction: str, item: str, top: int
+) -> tuple[pd.DataFrame, BasketCounts] | None:
+    """The usual order and the basket counts from one grouping of the lines by transaction.
+
+    Same results as :func:`usual_order` (renamed to ``customer_id``) and :func:`basket_counts`
+    (``max_size=3``, ``min_count=1``); see :mod:`.sql.pipeline`. ``None`` when this path does
+    not apply (not DuckDB, no items or more than 63, a bad ``top``): the public functions run.
+    """
+    if getattr(eng, "name", None) != "duckdb" or not hasattr(eng, "connection"):
+        return None
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        return None
+    register_lines(
+        eng,
+        lines,
+        customer=customer,
+        transaction=transaction,
+        item=item,
+        keep_missing_customer=True,
+    )
+    eng.create_view("line_item_codes", shared_sql.LINE_ITEM_CODES, materialize=True)
+    try:
+        codes = _arrow(eng, "SELECT item, code FROM line_item_codes ORDER BY code")
+        if not 0 < codes.num_rows <= 63:
+            return None
+        eng.create_view("transaction_masks", shared_sql.TRANSACTION_MASKS, materialize=True)
+        masks = _arrow(eng, shared_sql.MASK_COUNTS)
+        if masks.num_rows * codes.num_rows**3 > _MASK_WORK_LIMIT:
+            return None
+        counts = _arrow(eng, shared_sql.customer_item_counts(codes.num_rows))
+        drop_view(eng, "transaction_masks")
+        usual = _usual_from_counts(counts, codes, top)
+        del counts
+        return usual, _baskets_from_masks(masks, codes)
+    finally:
+        drop_view(eng, "transaction_masks")
+        drop_view(eng, "line_item_codes")
+
+
+def _summary_and_rhythm(
+    eng: Engine, transactions: Any, *, customer: str, timestamp: str, amount: str, end: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`summarize` (days) and :func:`purchase_rhythm` from one pass (one window sort) over
+    the transactions; the rhythm only for the summary's customers (all the pipeline keeps)."""
+    register_transactions(eng, transactions, customer=customer, timestamp=timestamp, amount=amount)
+    register_params(
+        eng,
+        "summary_params",
+        observation_end=(datetime, as_local_datetime(end)),
+        period=(str, "D"),
+        unit_days=(int, 1),
+    )
+    both = eng.query(shared_sql.SUMMARY_AND_RHYTHM).set_index("customer_id")
+    observation_period = both.pop("observation_period")
+    summary = both[list(SUMMARY_COLUMNS)]
+    summary.attrs.update(
+        observation_period=observation_period.iloc[0] if len(observation_period) else None,
+        period="D",
+        unit_days=1,
+    )
+    rhythm = both[[c for c in RHYTHM_COLUMNS if c != "last_purchase"]]
+    return summary, rhythm
+
+
 def run_pipeline(
     transactions: Any,
     lines: Any = None,
@@ -197,24 +377,33 @@ def run_pipeline(
             progress(name)
 
     step("summary")
-    summary = summarize(
+    summary, rhythm = _summary_and_rhythm(
+        eng,
         transactions,
         customer=customer,
         timestamp=timestamp,
         amount=amount,
-        observation_end=settings.observation_end,
-        period="D",
-        unit="D",
-        engine=eng,
+        end=settings.observation_end,
     )
     summary.index.name = "customer_id"
-    step("rhythm")
-    rhythm = purchase_rhythm(transactions, customer=customer, timestamp=timestamp, engine=eng)
     rhythm.index.name = "customer_id"
+    step("rhythm")  # computed with the summary
     step("usual")
     usual = pd.DataFrame(columns=["customer_id", "rank", "item", "times", "share"])
     rules = pd.DataFrame()
+    shared = None
     if lines is not None:
+        shared = _lines_shared(
+            eng,
+            lines,
+            customer=customer,
+            transaction=transaction,
+            item=item,
+            top=settings.usual_top,
+        )
+    if shared is not None:
+        usual, counts = shared
+    elif lines is not None:
         usual = usual_order(
             lines,
             customer=customer,
@@ -226,7 +415,10 @@ def run_pipeline(
         usual = usual.rename(columns={customer: "customer_id"})
     step("baskets")
     if lines is not None:
-        counts = basket_counts(lines, transaction=transaction, item=item, max_size=3, engine=eng)
+        if shared is None:
+            counts = basket_counts(
+                lines, transaction=transaction, item=item, max_size=3, engine=eng
+            )
         rules = association_rules(
             counts,
             min_support=settings.min_support,
@@ -234,15 +426,7 @@ def run_pipeline(
             min_lift=settings.min_lift,
         )
     step("cohorts")
-    cohorts = cohort_retention(
-        transactions,
-        customer=customer,
-        timestamp=timestamp,
-        amount=amount,
-        engine=eng,
-        observation_end=settings.observation_end,
-    )
-    mix = revenue_by_customer_type(
+    cohorts, mix = cohort_tables(
         transactions,
         customer=customer,
         timestamp=timestamp,

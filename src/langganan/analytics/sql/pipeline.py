@@ -1,0 +1,193 @@
+"""DuckDB-only queries of the pipeline's shared pass over the line items.
+
+:func:`~langganan.analytics.pipeline.run_pipeline` needs both each customer's usual order and the
+basket counts from the same lines. Instead of the two public queries (each grouping every line by
+customer, transaction and item), it groups the lines once by transaction into an item *bitmask*
+(item codes 0 … 62, numbered in item order), keeps that table, and derives both from it:
+
+- basket counts from the number of transactions per distinct mask (a few hundred rows);
+- usual orders from per-customer counts of the transactions whose mask holds each item.
+
+Bit operations are not translated for Spark; on Spark (or with more than 63 items) the pipeline
+runs the public queries instead.
+"""
+
+from .habits import _histogram, _mode_code
+
+#: Reads ``lines`` (NULL customers kept). Codes from 0, in item order (as ``ITEM_CODES``).
+LINE_ITEM_CODES = """
+SELECT item, CAST(ROW_NUMBER() OVER (ORDER BY item) - 1 AS BIGINT) AS code
+FROM (SELECT DISTINCT item FROM lines) AS d
+"""
+
+# One row per transaction: its item mask, its customer and whether its lines name more than one
+# customer or mix missing and given customers (``mixed``; such transactions are regrouped by
+# customer from the lines for the usual order, as the public query does).
+TRANSACTION_MASKS = """
+SELECT
+    l.transaction_id,
+    BIT_OR(CAST(1 AS BIGINT) << CAST(c.code AS INTEGER)) AS mask,
+    MIN(l.customer_id) AS customer_id,
+    COUNT(l.customer_id) > 0
+        AND (MIN(l.customer_id) <> MAX(l.customer_id) OR COUNT(l.customer_id) <> COUNT(*))
+        AS mixed
+FROM lines AS l
+JOIN line_item_codes AS c ON c.item = l.item
+GROUP BY l.transaction_id
+"""
+
+MASK_COUNTS = """
+SELECT mask, CAST(COUNT(*) AS BIGINT) AS n
+FROM transaction_masks
+GROUP BY mask
+"""
+
+# Per customer: the number of their transactions (with an item) and, for each item code k, the
+# number of those transactions holding it. ``{counts}`` is filled in with one COUNT per code.
+_CUSTOMER_ITEM_COUNTS = """
+WITH per_transaction AS (
+    SELECT customer_id, mask
+    FROM transaction_masks
+    WHERE NOT mixed AND customer_id IS NOT NULL
+    UNION ALL
+    SELECT l.customer_id, BIT_OR(CAST(1 AS BIGINT) << CAST(c.code AS INTEGER)) AS mask
+    FROM lines AS l
+    JOIN line_item_codes AS c ON c.item = l.item
+    WHERE l.customer_id IS NOT NULL
+      AND l.transaction_id IN (SELECT transaction_id FROM transaction_masks WHERE mixed)
+    GROUP BY l.customer_id, l.transaction_id
+)
+SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS n_transactions, {counts}
+FROM per_transaction
+GROUP BY customer_id
+ORDER BY customer_id
+"""
+
+
+def customer_item_counts(n_codes: int) -> str:
+    """The per-customer item counts query for ``n_codes`` item codes (columns ``t0`` …)."""
+    if not 0 < n_codes <= 63:
+        raise ValueError(f"1 to 63 item codes expected, got {n_codes}")
+    counts = ", ".join(
+        f"CAST(COUNT(CASE WHEN (mask >> {k}) & 1 = 1 THEN 1 END) AS INTEGER) AS t{k}"
+        for k in range(n_codes)
+    )
+    return _CUSTOMER_ITEM_COUNTS.replace("{counts}", counts)
+
+
+# --------------------------------------------------------------------- summary and rhythm together
+
+# ``SUMMARY`` (period 'D') and ``PURCHASE_RHYTHM`` in one pass: both need each customer's
+# transactions in time order, so one window (one sort) serves both and one aggregation computes
+# both sets of columns. The summary keeps only the days up to the observation end; those are a
+# prefix of each customer's history in time order, so the previous day and the first day seen by
+# the window are the same as in the summary's own pass over the kept rows. Only customers with a
+# kept transaction are returned (the pipeline joins the rhythm onto the summary). Reads
+# ``transactions`` and ``summary_params`` (observation_end, period = 'D', unit_days).
+SUMMARY_AND_RHYTHM = f"""
+WITH bounded AS (
+    SELECT
+        CAST(COALESCE(p.observation_end, m.max_ts) AS DATE) AS obs_day,
+        p.unit_days AS unit_days
+    FROM summary_params AS p
+    CROSS JOIN (SELECT MAX(ts) AS max_ts FROM transactions) AS m
+),
+marked AS (
+    SELECT
+        customer_id,
+        ts,
+        amount,
+        day,
+        LAG(day) OVER w AS previous_day,
+        FIRST_VALUE(day) OVER w AS first_day
+    FROM (SELECT customer_id, ts, amount, CAST(ts AS DATE) AS day FROM transactions) AS t
+    WINDOW w AS (PARTITION BY customer_id ORDER BY ts)
+),
+base AS (
+    SELECT
+        m.customer_id,
+        m.ts,
+        m.amount,
+        m.day,
+        m.previous_day,
+        m.first_day,
+        m.day <= b.obs_day AS kept,
+        CAST(((DATE_DIFF('day', DATE '1970-01-05', m.day) % 7) + 7) % 7 AS BIGINT) AS weekday,
+        CAST(HOUR(m.ts) AS BIGINT) AS hour,
+        CAST(DAY(m.ts) AS BIGINT) AS dom,
+        CAST(DATE_DIFF('day', m.previous_day, m.day) AS BIGINT) AS step
+    FROM marked AS m
+    CROSS JOIN bounded AS b
+),
+per_customer AS (
+    SELECT
+        customer_id,
+        COUNT(CASE WHEN kept AND (previous_day IS NULL OR previous_day <> day) THEN 1 END)
+            AS periods,
+        MIN(CASE WHEN kept THEN first_day END) AS first_period,
+        MAX(CASE WHEN kept THEN day END) AS last_period,
+        SUM(CASE WHEN kept THEN amount END) AS total_spend,
+        SUM(CASE WHEN kept AND day = first_day THEN amount ELSE 0 END) AS first_spend,
+        COUNT(CASE WHEN kept THEN 1 END) AS orders,
+        MIN(CASE WHEN kept THEN ts END) AS first_purchase,
+        MAX(CASE WHEN kept THEN ts END) AS last_purchase,
+        COUNT(*) AS n,
+        COUNT(CASE WHEN dom >= 25 OR dom <= 5 THEN 1 END) AS payday,
+        {_histogram("weekday", 7, "wd")},
+        {_histogram("hour", 24, "hr")},
+        COUNT(CASE WHEN dom <= 10 THEN 1 END) AS pt0,
+        COUNT(CASE WHEN dom > 10 AND dom <= 20 THEN 1 END) AS pt1,
+        COUNT(CASE WHEN dom > 20 THEN 1 END) AS pt2,
+        COUNT(CASE WHEN step > 0 THEN 1 END) AS n_gaps,
+        SUM(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) ELSE 0 END) AS gap_sum,
+        SUM(CASE WHEN step > 0 THEN CAST(step * step AS DOUBLE) ELSE 0 END)
+            AS gap_sq_sum,
+        MEDIAN(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) END) AS median_gap
+    FROM base
+    GROUP BY customer_id
+),
+modes AS (
+    SELECT
+        c.*,
+        {_mode_code("wd", 7, 8)} AS wd_code,
+        {_mode_code("hr", 24, 32)} AS hr_code,
+        {_mode_code("pt", 3, 4)} AS pt_code
+    FROM per_customer AS c
+    WHERE c.orders > 0
+)
+SELECT
+    c.customer_id,
+    CAST(c.periods - 1 AS BIGINT) AS frequency,
+    CAST(DATE_DIFF('day', c.first_period, c.last_period) AS DOUBLE) / b.unit_days AS recency,
+    CAST(DATE_DIFF('day', c.first_period, b.obs_day) AS DOUBLE) / b.unit_days AS "T",
+    CASE WHEN c.periods > 1
+         THEN CAST(c.total_spend - c.first_spend AS DOUBLE) / (c.periods - 1)
+         ELSE CAST(0 AS DOUBLE) END AS monetary_value,
+    c.first_purchase,
+    c.last_purchase,
+    CAST(c.orders AS BIGINT) AS orders,
+    CAST(c.periods AS BIGINT) AS periods,
+    CAST(c.total_spend AS DOUBLE) AS total_spend,
+    CAST(c.first_period AS TIMESTAMP) AS first_period,
+    CAST(b.obs_day AS TIMESTAMP) AS observation_period,
+    CAST(7 - wd_code % 8 AS BIGINT) AS typical_weekday,
+    CAST(wd_code // 8 AS DOUBLE) / n AS weekday_share,
+    CAST(31 - hr_code % 32 AS BIGINT) AS typical_hour,
+    CAST(hr_code // 32 AS DOUBLE) / n AS hour_share,
+    CASE 3 - pt_code % 4 WHEN 0 THEN 'start' WHEN 1 THEN 'middle' ELSE 'end' END
+        AS time_of_month,
+    CAST(pt_code // 4 AS DOUBLE) / n AS time_of_month_share,
+    CAST(payday AS DOUBLE) / n AS payday_share,
+    median_gap AS median_gap_days,
+    gap_sum / NULLIF(n_gaps, 0) AS mean_gap_days,
+    CASE WHEN n_gaps >= 2 AND gap_sum > 0
+         THEN SQRT((n_gaps * gap_sq_sum - gap_sum * gap_sum)
+                   / (n_gaps * (n_gaps - 1)))
+              / (gap_sum / n_gaps)
+    END AS gap_cv,
+    CAST(n_gaps + 1 AS BIGINT) AS n_purchase_days,
+    CAST(n AS BIGINT) AS n_transactions
+FROM modes AS c
+CROSS JOIN bounded AS b
+ORDER BY c.customer_id
+"""  # noqa: S608 (only constant column names are formatted in)
