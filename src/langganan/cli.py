@@ -180,6 +180,7 @@ def _register_commands() -> None:
     """Commands that live beside the app they drive; their modules import Django lazily."""
     from langganan.demo.commands import demo, serve
     from langganan.insights.commands import analyze
+    from langganan.loyalty.commands import loyalty
     from langganan.sales.commands import export_cmd, import_cmd
 
     cli.add_command(demo)
@@ -187,6 +188,7 @@ def _register_commands() -> None:
     cli.add_command(import_cmd)
     cli.add_command(export_cmd)
     cli.add_command(analyze)
+    cli.add_command(loyalty)
 
 
 _register_commands()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -23,6 +24,7 @@ from langganan.customers.selectors import (
     customer_search,
 )
 from langganan.insights.selectors import customer_insight_get
+from langganan.loyalty.card import QR_CONTENT_TYPES, member_card_get, member_card_qr
 from langganan.sales.selectors import (
     customer_sales_summary,
     customers_with_sales_stats,
@@ -121,3 +123,44 @@ def customer_detail(request, slug: str, pk: int):
             "time_of_month": TIME_OF_MONTH.get(insight.time_of_month) if insight else None,
         },
     )
+
+
+def _customer_for_request(request, slug: str, pk: int):
+    """The merchant, the membership and the merchant's customer ``pk``; 404 otherwise."""
+    merchant, membership = merchant_for_request(request, slug)
+    try:
+        customer = customer_get(merchant=merchant, customer_id=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    return merchant, membership, customer
+
+
+@login_required
+@require_safe
+def member_card(request, slug: str, pk: int):
+    """A printable membership card: merchant, greeting and name, member code, tier, QR code."""
+    merchant, membership, customer = _customer_for_request(request, slug, pk)
+    with timezone.override(merchant_zone(merchant)):
+        card = member_card_get(merchant=merchant, customer=customer)
+    return _render_for_merchant(
+        request,
+        merchant,
+        membership,
+        "web/member_card.html",
+        # the SVG is drawn by segno from the member code's modules: no user text in it
+        {"customer": customer, "card": card, "qr_svg": mark_safe(card.qr_svg)},  # noqa: S308
+    )
+
+
+@login_required
+@require_safe
+def member_card_image(request, slug: str, pk: int, fmt: str):
+    """The member code's QR code as a PNG or SVG download."""
+    if fmt not in QR_CONTENT_TYPES:
+        raise Http404
+    _merchant, _membership, customer = _customer_for_request(request, slug, pk)
+    image = member_card_qr(member_code=customer.member_code, fmt=fmt, scale=10)
+    response = HttpResponse(image, content_type=QR_CONTENT_TYPES[fmt])
+    filename = "".join(ch for ch in customer.member_code if ch.isalnum() or ch in "-_") or "card"
+    response["Content-Disposition"] = f'attachment; filename="member-{filename}.{fmt}"'
+    return response

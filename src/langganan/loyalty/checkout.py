@@ -1,0 +1,811 @@
+"""Checkout and refund: the one service the POS API and the dashboard call.
+
+:func:`checkout` takes a basket with optional voucher codes, points to redeem, store credit and
+a tab charge, and in one database transaction validates everything, records the sale, applies
+the discounts, posts the points, cashback and referral rewards, and updates the tier. Every call
+carries an idempotency key: the same key with the same request returns the stored result and
+changes nothing more; the same key with a different request is refused.
+
+How a bill is settled, in order:
+
+1. ``subtotal`` = Σ quantity × unit price − line discounts;
+2. vouchers, in the order given, each on what is left of the bill (a voucher never makes it
+   negative);
+3. points: ``points × point_value``, at most the program's share of what is left after the
+   vouchers, and never more than is left;
+4. ``total`` = what is left — the sale's revenue, recorded on the transaction;
+5. store credit, then the tab, pay part of ``total``; the rest is paid with ``payment_method``.
+
+Points and cashback are earned on ``total`` minus the store credit used (credit was earned as a
+reward, so it does not earn again); a sale charged to the tab earns like one paid in cash.
+Only enrolled members earn; a walk-in or a customer who is not a member can still use shared
+vouchers.
+
+:func:`refund` reverses a sale fully or partly. With ``share`` = refunded money / sale total
+(cumulative over the sale's refunds): points and cashback earned are taken back and points
+redeemed are given back up to ``round(share × amount)`` in total, so nothing is reversed twice;
+vouchers used are given back when the sale is refunded in full; a tab charge is credited back
+before any money is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from langganan.core.errors import Conflict, InvalidInput, NotFound
+from langganan.core.models import Merchant, Outlet
+from langganan.customers.models import Customer
+from langganan.loyalty.ledger import accounts_lock, customer_account
+from langganan.loyalty.models import (
+    CheckoutRecord,
+    Journal,
+    Member,
+    Program,
+    VoucherRedemption,
+)
+from langganan.sales.models import (
+    LineItem,
+    PaymentMethod,
+    Product,
+    SalesChannel,
+    Transaction,
+    TransactionKind,
+)
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+ERR_EMPTY_BASKET = "the basket is empty"
+ERR_BAD_QUANTITY = "line {n}: quantity must be more than 0"
+ERR_BAD_PRICE = "line {n}: unit price must not be negative"
+ERR_BAD_LINE_DISCOUNT = "line {n}: the discount must be between 0 and the line amount"
+ERR_UNKNOWN_PRODUCT = "line {n}: product {id} is not on this merchant's menu"
+ERR_PAYMENT_METHOD = "payment method must be one of: {choices}"
+ERR_CHANNEL = "channel must be one of: {choices}"
+ERR_POINTS_NEGATIVE = "points to redeem must not be negative"
+ERR_POINTS_NEED_MEMBER = "only members can redeem points"
+ERR_POINTS_TOO_MANY = (
+    "at most {allowed} points can pay for this bill ({share}% of it may be paid with points)"
+)
+ERR_POINTS_BELOW_MINIMUM = "at least {minimum} points are needed to redeem"
+ERR_POINTS_BALANCE = "not enough points: {balance} available, {wanted} requested"
+ERR_CREDIT_NEGATIVE = "store credit and tab amounts must not be negative"
+ERR_CREDIT_NEEDS_CUSTOMER = "store credit and tab need a customer"
+ERR_CREDIT_BALANCE = "not enough store credit: Rp {balance} available"
+ERR_OVERPAID = "store credit and tab together exceed the bill (Rp {total})"
+ERR_TAB_LIMIT = "this would exceed the tab limit: Rp {available} still available"
+ERR_DUPLICATE_VOUCHER = "voucher {code} is given twice"
+ERR_KEY_REUSED = (
+    "this idempotency key was already used for a different request; use a new key for a new "
+    "checkout"
+)
+ERR_KEY_MISSING = "an idempotency key is required"
+ERR_SALE_NOT_FOUND = "sale not found"
+ERR_NOT_A_SALE = "only a sale can be refunded"
+ERR_REFUND_AMOUNT = (
+    "the refund must be more than 0 and at most Rp {left} (what is left of the sale)"
+)
+ERR_REFUND_LINES = "refund lines must name line items of this sale with a quantity they still have"
+
+
+# -- request and result ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    """One line of a basket: a product of the menu (or a free-text item) and its quantity."""
+
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    product_id: int | None = None
+    name: str = ""
+    discount: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    lines: Sequence[BasketLine]
+    payment_method: str = PaymentMethod.CASH
+    customer_id: int | None = None
+    voucher_codes: Sequence[str] = ()
+    points_to_redeem: int = 0
+    store_credit: Decimal = ZERO
+    tab_charge: Decimal = ZERO
+    channel: str = SalesChannel.DINE_IN
+    occurred_at: datetime | None = None
+    external_id: str | None = None
+
+    def fingerprint(self) -> str:
+        """A hash of the request, to tell a replay from a different request with the same key."""
+        raw = asdict(self)
+        raw["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
+        text = json.dumps(raw, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class PricedLine:
+    product_id: int | None
+    category_id: int | None
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price - self.discount).quantize(CENT)
+
+
+@dataclass
+class Quote:
+    """What a basket costs, and what it earns, before anything is recorded."""
+
+    subtotal: Decimal
+    voucher_discounts: list[dict[str, Any]]
+    points_redeemed: int
+    points_discount: Decimal
+    total: Decimal
+    store_credit: Decimal
+    tab_charge: Decimal
+    paid_by_method: Decimal
+    points_earned: int
+    cashback: Decimal
+    member: bool
+    lines: list[PricedLine] = field(default_factory=list)
+    vouchers: list[Any] = field(default_factory=list)  # VoucherQuote objects, in order
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subtotal": str(self.subtotal),
+            "discounts": [
+                *self.voucher_discounts,
+                *(
+                    [
+                        {
+                            "type": "points",
+                            "points": self.points_redeemed,
+                            "amount": str(self.points_discount),
+                        }
+                    ]
+                    if self.points_redeemed
+                    else []
+                ),
+            ],
+            "total": str(self.total),
+            "paid": {
+                "store_credit": str(self.store_credit),
+                "tab": str(self.tab_charge),
+                "payment_method": str(self.paid_by_method),
+            },
+            "points_earned": self.points_earned,
+            "cashback": str(self.cashback),
+            "member": self.member,
+        }
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _money(value: Decimal | int | str) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _price_lines(merchant: Merchant, lines: Sequence[BasketLine]) -> list[PricedLine]:
+    if not lines:
+        raise InvalidInput(ERR_EMPTY_BASKET, field="lines")
+    ids = {line.product_id for line in lines if line.product_id is not None}
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(merchant=merchant, pk__in=ids).only(
+            "pk", "name", "price", "category_id"
+        )
+    }
+    priced = []
+    for n, line in enumerate(lines, start=1):
+        quantity = Decimal(line.quantity)
+        if quantity <= 0:
+            raise InvalidInput(ERR_BAD_QUANTITY.format(n=n), field=f"lines[{n - 1}].quantity")
+        product = None
+        if line.product_id is not None:
+            product = products.get(line.product_id)
+            if product is None:
+                raise InvalidInput(
+                    ERR_UNKNOWN_PRODUCT.format(n=n, id=line.product_id),
+                    field=f"lines[{n - 1}].product_id",
+                )
+        price = _money(
+            line.unit_price if line.unit_price is not None else product.price if product else 0
+        )
+        if price < 0:
+            raise InvalidInput(ERR_BAD_PRICE.format(n=n), field=f"lines[{n - 1}].unit_price")
+        discount = _money(line.discount)
+        if discount < 0 or discount > quantity * price:
+            raise InvalidInput(ERR_BAD_LINE_DISCOUNT.format(n=n), field=f"lines[{n - 1}].discount")
+        priced.append(
+            PricedLine(
+                product_id=product.pk if product else None,
+                category_id=product.category_id if product else None,
+                name=(line.name or (product.name if product else "")) or "-",
+                quantity=quantity,
+                unit_price=price,
+                discount=discount,
+            )
+        )
+    return priced
+
+
+def _sale_lines(lines: Sequence[PricedLine]):
+    from langganan.loyalty.points import SaleLine
+
+    return [
+        SaleLine(
+            product_id=line.product_id,
+            category_id=line.category_id,
+            quantity=line.quantity,
+            amount=line.amount,
+        )
+        for line in lines
+    ]
+
+
+def _program(merchant: Merchant) -> Program | None:
+    return Program.objects.filter(merchant=merchant, is_active=True).first()
+
+
+def _member(customer: Customer | None) -> Member | None:
+    if customer is None:
+        return None
+    return Member.objects.select_related("tier").filter(customer=customer).first()
+
+
+def _customer(merchant: Merchant, customer_id: int | None) -> Customer | None:
+    if customer_id is None:
+        return None
+    customer = Customer.objects.filter(merchant=merchant, pk=customer_id).first()
+    if customer is None:
+        raise NotFound("customer not found", field="customer_id")
+    return customer
+
+
+def _validate_settings(request: CheckoutRequest) -> None:
+    if request.payment_method not in PaymentMethod.values:
+        raise InvalidInput(
+            ERR_PAYMENT_METHOD.format(choices=", ".join(PaymentMethod.values)),
+            field="payment_method",
+        )
+    if request.channel not in SalesChannel.values:
+        raise InvalidInput(
+            ERR_CHANNEL.format(choices=", ".join(SalesChannel.values)), field="channel"
+        )
+    if request.points_to_redeem < 0:
+        raise InvalidInput(ERR_POINTS_NEGATIVE, field="points_to_redeem")
+    if Decimal(request.store_credit) < 0 or Decimal(request.tab_charge) < 0:
+        raise InvalidInput(ERR_CREDIT_NEGATIVE, field="store_credit")
+    codes = [c.strip().upper() for c in request.voucher_codes]
+    for code in codes:
+        if codes.count(code) > 1:
+            raise InvalidInput(ERR_DUPLICATE_VOUCHER.format(code=code), field="voucher_codes")
+
+
+def _quote(
+    *,
+    merchant: Merchant,
+    request: CheckoutRequest,
+    customer: Customer | None,
+    member: Member | None,
+    program: Program | None,
+    at: datetime,
+) -> Quote:
+    from langganan.loyalty.credit import cashback_for_sale
+    from langganan.loyalty.points import points_for_sale
+    from langganan.loyalty.vouchers import voucher_check
+
+    _validate_settings(request)
+    lines = _price_lines(merchant, request.lines)
+    sale_lines = _sale_lines(lines)
+    subtotal = sum((line.amount for line in lines), ZERO)
+    left = subtotal
+    voucher_quotes = []
+    voucher_discounts = []
+    for code in request.voucher_codes:
+        vq = voucher_check(
+            merchant=merchant,
+            code=code,
+            customer=customer,
+            lines=sale_lines,
+            subtotal=left,
+            at=at,
+        )
+        discount = min(vq.discount, left)
+        left -= discount
+        voucher_quotes.append(vq)
+        voucher_discounts.append(
+            {"type": "voucher", "code": vq.voucher.code, "amount": str(_money(discount))}
+        )
+
+    points = int(request.points_to_redeem)
+    points_discount = ZERO
+    if points:
+        if member is None or program is None:
+            raise InvalidInput(ERR_POINTS_NEED_MEMBER, field="points_to_redeem")
+        if points < program.min_points_to_redeem:
+            raise InvalidInput(
+                ERR_POINTS_BELOW_MINIMUM.format(minimum=program.min_points_to_redeem),
+                field="points_to_redeem",
+            )
+        payable_by_points = (left * program.max_redeem_share).quantize(CENT, rounding=ROUND_DOWN)
+        allowed = int((payable_by_points / program.point_value).to_integral_value(ROUND_DOWN))
+        if points > allowed:
+            raise InvalidInput(
+                ERR_POINTS_TOO_MANY.format(
+                    allowed=allowed, share=_percent(program.max_redeem_share)
+                ),
+                field="points_to_redeem",
+            )
+        balance = int(customer_account(customer=customer, kind="points").balance)
+        if points > balance:
+            raise InvalidInput(
+                ERR_POINTS_BALANCE.format(balance=balance, wanted=points),
+                field="points_to_redeem",
+            )
+        points_discount = _money(points * program.point_value)
+        left -= points_discount
+    total = _money(left)
+
+    credit = _money(request.store_credit)
+    tab = _money(request.tab_charge)
+    if (credit or tab) and customer is None:
+        raise InvalidInput(ERR_CREDIT_NEEDS_CUSTOMER, field="customer_id")
+    if credit + tab > total:
+        raise InvalidInput(ERR_OVERPAID.format(total=total), field="store_credit")
+    if credit:
+        available = customer_account(customer=customer, kind="credit").balance
+        if credit > available:
+            raise InvalidInput(ERR_CREDIT_BALANCE.format(balance=available), field="store_credit")
+    if tab:
+        account = customer_account(customer=customer, kind="tab")
+        available = account.balance - account.floor
+        if tab > available:
+            raise InvalidInput(ERR_TAB_LIMIT.format(available=available), field="tab_charge")
+
+    earned = 0
+    cashback = ZERO
+    if member is not None and program is not None:
+        earning_base = total - credit
+        share = earning_base / subtotal if subtotal else ZERO
+        earned = points_for_sale(
+            program=program,
+            tier=member.tier,
+            lines=[
+                type(sl)(
+                    product_id=sl.product_id,
+                    category_id=sl.category_id,
+                    quantity=sl.quantity,
+                    amount=_money(sl.amount * share),
+                )
+                for sl in sale_lines
+            ],
+            total=earning_base,
+            at=at,
+        )
+        cashback = cashback_for_sale(program=program, tier=member.tier, total=earning_base, at=at)
+    return Quote(
+        subtotal=subtotal,
+        voucher_discounts=voucher_discounts,
+        points_redeemed=points,
+        points_discount=points_discount,
+        total=total,
+        store_credit=credit,
+        tab_charge=tab,
+        paid_by_method=total - credit - tab,
+        points_earned=earned,
+        cashback=cashback,
+        member=member is not None,
+        lines=lines,
+        vouchers=voucher_quotes,
+    )
+
+
+def _percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}"
+
+
+# -- public services ---------------------------------------------------------------------------
+
+
+def checkout_quote(
+    *, merchant: Merchant, request: CheckoutRequest, at: datetime | None = None
+) -> dict[str, Any]:
+    """What the basket would cost and earn, without recording anything."""
+    at = request.occurred_at or at or timezone.now()
+    customer = _customer(merchant, request.customer_id)
+    member = _member(customer)
+    program = _program(merchant)
+    quote = _quote(
+        merchant=merchant,
+        request=request,
+        customer=customer,
+        member=member,
+        program=program,
+        at=at,
+    )
+    return quote.as_dict()
+
+
+def _replay(record: CheckoutRecord, fingerprint: str) -> dict[str, Any]:
+    if record.request_hash != fingerprint:
+        raise Conflict(ERR_KEY_REUSED, code="idempotency_key_reused", field="idempotency_key")
+    return {**record.response, "replayed": True}
+
+
+def _claim_key(
+    *, merchant: Merchant, outlet: Outlet | None, operation: str, key: str, fingerprint: str
+) -> CheckoutRecord | dict[str, Any]:
+    """Insert the key's record first: a concurrent call with the same key waits on it (the
+    unique index) and then replays the committed result."""
+    if not key or not key.strip():
+        raise InvalidInput(ERR_KEY_MISSING, field="idempotency_key")
+    existing = CheckoutRecord.objects.filter(merchant=merchant, operation=operation, key=key)
+    found = existing.first()
+    if found is not None:
+        return _replay(found, fingerprint)
+    try:
+        with transaction.atomic():
+            return CheckoutRecord.objects.create(
+                merchant=merchant,
+                outlet=outlet,
+                operation=operation,
+                key=key,
+                request_hash=fingerprint,
+                response={},
+            )
+    except IntegrityError:
+        return _replay(existing.get(), fingerprint)
+
+
+def checkout(
+    *,
+    merchant: Merchant,
+    outlet: Outlet,
+    idempotency_key: str,
+    request: CheckoutRequest,
+) -> dict[str, Any]:
+    """Record a sale with its discounts and rewards, once per idempotency key.
+
+    Returns a JSON-ready dict: the transaction, the quote's numbers, points earned, cashback,
+    the new balances, the tier (and whether it changed) and a receipt line. A replay of the same
+    key and request returns the same dict with ``"replayed": True``.
+    """
+    fingerprint = request.fingerprint()
+    with transaction.atomic():
+        claimed = _claim_key(
+            merchant=merchant,
+            outlet=outlet,
+            operation="checkout",
+            key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+        if isinstance(claimed, dict):
+            return claimed
+        record = claimed
+        result = _checkout_effects(merchant=merchant, outlet=outlet, request=request)
+        record.response = result
+        record.transaction_id = result["transaction"]["id"]
+        record.save(update_fields=["response", "transaction"])
+    return {**result, "replayed": False}
+
+
+def _checkout_effects(
+    *, merchant: Merchant, outlet: Outlet, request: CheckoutRequest
+) -> dict[str, Any]:
+    from langganan.loyalty.credit import credit_grant, credit_spend
+    from langganan.loyalty.points import points_earn, points_redeem
+    from langganan.loyalty.referrals import referral_reward_if_due
+    from langganan.loyalty.tab import tab_charge
+    from langganan.loyalty.tiers import tier_upgrade_if_qualified
+    from langganan.loyalty.vouchers import voucher_redeem
+
+    at = request.occurred_at or timezone.now()
+    customer = _customer(merchant, request.customer_id)
+    member = _member(customer)
+    program = _program(merchant)
+    if customer is not None:  # lock this customer's balances first, always in the same order
+        accounts_lock(
+            [customer_account(customer=customer, kind=k) for k in ("points", "credit", "tab")]
+        )
+    quote = _quote(
+        merchant=merchant,
+        request=request,
+        customer=customer,
+        member=member,
+        program=program,
+        at=at,
+    )
+    sale = Transaction.objects.create(
+        merchant=merchant,
+        outlet=outlet,
+        customer=customer,
+        kind=TransactionKind.SALE,
+        occurred_at=at,
+        total=quote.total,
+        payment_method=request.payment_method,
+        channel=request.channel,
+        external_id=request.external_id or None,
+    )
+    LineItem.objects.bulk_create(
+        [
+            LineItem(
+                transaction=sale,
+                product_id=line.product_id,
+                product_name=line.name[:200],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+            )
+            for line in quote.lines
+        ]
+    )
+    for vq in quote.vouchers:
+        voucher_redeem(quote=vq, customer=customer, transaction_obj=sale, at=at)
+    key = f"sale:{sale.pk}"
+    if quote.points_redeemed:
+        points_redeem(
+            customer=customer,
+            points=quote.points_redeemed,
+            key=f"{key}:redeem",
+            at=at,
+            transaction_obj=sale,
+        )
+    if quote.store_credit:
+        credit_spend(
+            customer=customer,
+            amount=quote.store_credit,
+            key=f"{key}:credit",
+            at=at,
+            transaction_obj=sale,
+        )
+    if quote.tab_charge:
+        tab_charge(
+            customer=customer,
+            amount=quote.tab_charge,
+            key=f"{key}:tab",
+            at=at,
+            transaction_obj=sale,
+        )
+    tier_change = None
+    if member is not None:
+        points_earn(
+            customer=customer,
+            points=quote.points_earned,
+            key=f"{key}:earn",
+            at=at,
+            transaction_obj=sale,
+        )
+        if quote.cashback:
+            credit_grant(
+                customer=customer,
+                amount=quote.cashback,
+                key=f"{key}:cashback",
+                at=at,
+                transaction_obj=sale,
+            )
+        referral_reward_if_due(member=member, transaction_obj=sale, at=at)
+        tier_change = tier_upgrade_if_qualified(member=member, at=at)
+        member.refresh_from_db(fields=["tier"])
+    result = quote.as_dict()
+    result["transaction"] = {
+        "id": sale.pk,
+        "occurred_at": sale.occurred_at.isoformat(),
+        "total": str(sale.total),
+        "external_id": sale.external_id,
+    }
+    result.update(_balances(customer, member, tier_change is not None))
+    result["receipt_line"] = _receipt_line(quote, result)
+    return result
+
+
+def _balances(customer: Customer | None, member: Member | None, changed: bool) -> dict:
+    if customer is None:
+        return {"customer_id": None, "balances": None, "tier": None}
+    accounts = {k: customer_account(customer=customer, kind=k) for k in ("points", "credit", "tab")}
+    for account in accounts.values():
+        account.refresh_from_db(fields=["balance", "floor"])
+    tab = accounts["tab"]
+    return {
+        "customer_id": customer.pk,
+        "balances": {
+            "points": int(accounts["points"].balance),
+            "store_credit": str(accounts["credit"].balance),
+            "tab_owed": str(-tab.balance if tab.balance < 0 else ZERO),
+            "tab_limit": str(-tab.floor),
+        },
+        "tier": (
+            {"name": member.tier.name, "changed": changed}
+            if member is not None and member.tier is not None
+            else None
+        ),
+    }
+
+
+def _receipt_line(quote: Quote, result: dict[str, Any]) -> str:
+    """One line for the receipt, in Indonesian: points earned, balance, tier."""
+    if not result.get("balances") or not quote.member:
+        return ""
+    parts = [f"Poin +{quote.points_earned}"]
+    if quote.points_redeemed:
+        parts.append(f"dipakai {quote.points_redeemed}")
+    parts.append(f"saldo poin {result['balances']['points']:,}".replace(",", "."))
+    if quote.cashback:
+        parts.append(f"cashback Rp {int(quote.cashback):,}".replace(",", "."))
+    if result.get("tier"):
+        parts.append(result["tier"]["name"])
+    return " · ".join(parts)
+
+
+# -- refunds -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    sale_id: int
+    amount: Decimal | None = None  # None: everything that is left
+    reason: str = ""
+    occurred_at: datetime | None = None
+
+    def fingerprint(self) -> str:
+        raw = asdict(self)
+        raw["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
+        return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def refund(
+    *,
+    merchant: Merchant,
+    outlet: Outlet | None,
+    idempotency_key: str,
+    request: RefundRequest,
+) -> dict[str, Any]:
+    """Refund (part of) a sale, once per idempotency key; see the module docstring."""
+    fingerprint = request.fingerprint()
+    with transaction.atomic():
+        sale = (
+            Transaction.objects.select_for_update()
+            .filter(merchant=merchant, pk=request.sale_id)
+            .first()
+        )
+        if sale is None:
+            raise NotFound(ERR_SALE_NOT_FOUND, field="sale_id")
+        claimed = _claim_key(
+            merchant=merchant,
+            outlet=outlet,
+            operation="refund",
+            key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+        if isinstance(claimed, dict):
+            return claimed
+        result = _refund_effects(sale=sale, outlet=outlet, request=request)
+        claimed.response = result
+        claimed.transaction_id = result["refund"]["id"]
+        claimed.save(update_fields=["response", "transaction"])
+    return {**result, "replayed": False}
+
+
+def _journal(sale: Transaction, suffix: str) -> Journal | None:
+    return Journal.objects.filter(
+        merchant_id=sale.merchant_id, key=f"sale:{sale.pk}:{suffix}"
+    ).first()
+
+
+def _journal_amount(journal: Journal | None) -> Decimal:
+    """The customer-side amount of a journal (absolute)."""
+    if journal is None:
+        return ZERO
+    entry = journal.entries.filter(account__customer__isnull=False).first()
+    return abs(entry.amount) if entry else ZERO
+
+
+def _reversed_so_far(sale: Transaction, suffix: str) -> Decimal:
+    keys = [f"refund:{r.pk}:{suffix}" for r in sale.refunds.all()]
+    return sum(
+        (
+            _journal_amount(j)
+            for j in Journal.objects.filter(merchant_id=sale.merchant_id, key__in=keys)
+        ),
+        ZERO,
+    )
+
+
+def _refund_effects(
+    *, sale: Transaction, outlet: Outlet | None, request: RefundRequest
+) -> dict[str, Any]:
+    from langganan.loyalty.credit import credit_take_back
+    from langganan.loyalty.points import points_give_back, points_take_back
+    from langganan.loyalty.tab import tab_credit_back
+    from langganan.loyalty.vouchers import voucher_release
+
+    if sale.kind != TransactionKind.SALE:
+        raise InvalidInput(ERR_NOT_A_SALE, field="sale_id")
+    at = request.occurred_at or timezone.now()
+    already = -sum((r.total for r in sale.refunds.all()), ZERO)
+    left = sale.total - already
+    amount = _money(request.amount) if request.amount is not None else left
+    if amount <= 0 or amount > left:
+        raise InvalidInput(ERR_REFUND_AMOUNT.format(left=left), field="amount")
+    refund_tx = Transaction.objects.create(
+        merchant_id=sale.merchant_id,
+        outlet=outlet or sale.outlet,
+        customer=sale.customer,
+        kind=TransactionKind.REFUND,
+        refund_of=sale,
+        occurred_at=at,
+        total=-amount,
+        payment_method=sale.payment_method,
+        channel=sale.channel,
+    )
+    share = (already + amount) / sale.total if sale.total else Decimal("1")
+    full = already + amount == sale.total
+    key = f"refund:{refund_tx.pk}"
+    reversed_: dict[str, Any] = {}
+
+    def due(suffix: str, whole: bool = True) -> Decimal:
+        original = _journal_amount(_journal(sale, suffix))
+        target = original * share
+        target = target.to_integral_value(ROUND_HALF_UP) if whole else _money(target)
+        return max(target - _reversed_so_far(sale, suffix), ZERO)
+
+    earn = _journal(sale, "earn")
+    if earn is not None and (n := int(due("earn"))):
+        j = points_take_back(earn_journal=earn, points=n, key=f"{key}:earn", at=at)
+        reversed_["points_taken_back"] = int(_journal_amount(j))
+    redeem = _journal(sale, "redeem")
+    if redeem is not None and (n := int(due("redeem"))):
+        j = points_give_back(redeem_journal=redeem, points=n, key=f"{key}:redeem", at=at)
+        reversed_["points_given_back"] = int(_journal_amount(j))
+    cashback = _journal(sale, "cashback")
+    if cashback is not None and (m := due("cashback", whole=False)):
+        j = credit_take_back(grant_journal=cashback, amount=m, key=f"{key}:cashback", at=at)
+        reversed_["cashback_taken_back"] = str(_journal_amount(j))
+    tab = _journal(sale, "tab")
+    if tab is not None and (m := due("tab", whole=False)):
+        j = tab_credit_back(charge_journal=tab, amount=m, key=f"{key}:tab", at=at)
+        reversed_["tab_credited"] = str(_journal_amount(j))
+    released = []
+    if full:
+        for redemption in VoucherRedemption.objects.filter(transaction=sale, reversed_at=None):
+            if voucher_release(redemption=redemption, at=at):
+                released.append(redemption.voucher.code)
+    reversed_["vouchers_released"] = released
+    member = _member(sale.customer)
+    result = {
+        "refund": {
+            "id": refund_tx.pk,
+            "sale_id": sale.pk,
+            "amount": str(amount),
+            "occurred_at": refund_tx.occurred_at.isoformat(),
+            "full": full,
+        },
+        "reversed": reversed_,
+    }
+    result.update(_balances(sale.customer, member, False))
+    return result
+
+
+__all__ = [
+    "BasketLine",
+    "CheckoutRequest",
+    "RefundRequest",
+    "checkout",
+    "checkout_quote",
+    "refund",
+]
