@@ -145,6 +145,7 @@ def test_the_scale_sets_the_pixel_size():
 def test_the_png_decodes_back_to_the_member_code():
     import numpy
     import zxingcpp  # a real QR reader (dev dependency)
+
     pixels = numpy.array(
         png_pixels(member_card_qr(member_code="LG0001", fmt="png", scale=4)), dtype=numpy.uint8
     )
