@@ -223,3 +223,63 @@ def test_a_refund_of_another_merchants_sale_is_not_found(shop):
             idempotency_key="x",
             request=RefundRequest(sale_id=sale["transaction"]["id"]),
         )
+
+
+def test_a_reward_adds_its_item_free_and_costs_its_points(shop):
+    from langganan.loyalty.models import Reward
+
+    _checkout(shop, key="earn", lines=[BasketLine(product_id=shop["coffee"].pk, quantity=40)])
+    reward = Reward.objects.create(
+        program=shop["program"], name="Bolu gratis", points_cost=30, product=shop["cake"]
+    )
+    result = _checkout(shop, key="reward", reward_ids=[reward.pk])
+    assert result["total"] == "50000.00"  # the cake is free, the two coffees are paid
+    assert {
+        "type": "reward",
+        "reward_id": reward.pk,
+        "name": "Bolu gratis",
+        "points": 30,
+        "amount": "15000.00",
+    } in result["discounts"]
+    assert result["balances"]["points"] == 100 - 30 + 5
+    sale = Transaction.objects.get(pk=result["transaction"]["id"])
+    assert sale.items.count() == 2
+
+
+def test_a_reward_needs_enough_points(shop):
+    from langganan.loyalty.models import Reward
+
+    reward = Reward.objects.create(program=shop["program"], name="Bolu", points_cost=30)
+    with pytest.raises(InvalidInput):
+        _checkout(shop, reward_ids=[reward.pk])
+    assert not Transaction.objects.exists()
+
+
+def test_a_voucher_discounts_the_bill_and_a_full_refund_gives_its_use_back(shop):
+    from langganan.loyalty.models import Voucher
+
+    voucher = Voucher.objects.create(
+        merchant=shop["merchant"],
+        code="HEMAT5",
+        name="Hemat",
+        kind="single",
+        max_uses=1,
+        discount_type="fixed",
+        value=Decimal("5000"),
+    )
+    result = _checkout(shop, voucher_codes=["hemat5"])
+    assert result["total"] == "45000.00"
+    assert result["discounts"][0] == {"type": "voucher", "code": "HEMAT5", "amount": "5000.00"}
+    voucher.refresh_from_db()
+    assert voucher.uses == 1
+    with pytest.raises(InvalidInput):  # single use: already used
+        _checkout(shop, key="again", voucher_codes=["HEMAT5"])
+    co.refund(
+        merchant=shop["merchant"],
+        outlet=None,
+        idempotency_key="r",
+        request=RefundRequest(sale_id=result["transaction"]["id"], occurred_at=AT),
+    )
+    voucher.refresh_from_db()
+    assert voucher.uses == 0
+    assert _checkout(shop, key="third", voucher_codes=["HEMAT5"])["total"] == "45000.00"

@@ -12,7 +12,8 @@ How a bill is settled, in order:
 2. vouchers, in the order given, each on what is left of the bill (a voucher never makes it
    negative);
 3. points: ``points × point_value``, at most the program's share of what is left after the
-   vouchers, and never more than is left;
+   vouchers, and never more than is left; a reward from the catalogue adds its item as a free
+   line and costs its points (redeemed together with the discount points, oldest lots first);
 4. ``total`` = what is left — the sale's revenue, recorded on the transaction;
 5. store credit, then the tab, pay part of ``total``; the rest is paid with ``payment_method``.
 
@@ -50,6 +51,7 @@ from langganan.loyalty.models import (
     Journal,
     Member,
     Program,
+    Reward,
     VoucherRedemption,
 )
 from langganan.sales.models import (
@@ -84,6 +86,8 @@ ERR_CREDIT_BALANCE = "not enough store credit: Rp {balance} available"
 ERR_OVERPAID = "store credit and tab together exceed the bill (Rp {total})"
 ERR_TAB_LIMIT = "this would exceed the tab limit: Rp {available} still available"
 ERR_DUPLICATE_VOUCHER = "voucher {code} is given twice"
+ERR_UNKNOWN_REWARD = "reward {id} is not in this merchant's rewards catalogue"
+ERR_REWARD_NEEDS_MEMBER = "only members can take a reward"
 ERR_KEY_REUSED = (
     "this idempotency key was already used for a different request; use a new key for a new "
     "checkout"
@@ -118,6 +122,7 @@ class CheckoutRequest:
     customer_id: int | None = None
     voucher_codes: Sequence[str] = ()
     points_to_redeem: int = 0
+    reward_ids: Sequence[int] = ()
     store_credit: Decimal = ZERO
     tab_charge: Decimal = ZERO
     channel: str = SalesChannel.DINE_IN
@@ -154,6 +159,8 @@ class Quote:
     voucher_discounts: list[dict[str, Any]]
     points_redeemed: int
     points_discount: Decimal
+    reward_points: int
+    rewards: list[dict[str, Any]]
     total: Decimal
     store_credit: Decimal
     tab_charge: Decimal
@@ -169,6 +176,7 @@ class Quote:
             "subtotal": str(self.subtotal),
             "discounts": [
                 *self.voucher_discounts,
+                *self.rewards,
                 *(
                     [
                         {
@@ -312,6 +320,8 @@ def _quote(
 
     _validate_settings(request)
     lines = _price_lines(merchant, request.lines)
+    rewards, reward_points = _reward_lines(program, member, request.reward_ids)
+    lines += [line for line, _ in rewards]
     sale_lines = _sale_lines(lines)
     subtotal = sum((line.amount for line in lines), ZERO)
     left = subtotal
@@ -352,14 +362,15 @@ def _quote(
                 ),
                 field="points_to_redeem",
             )
-        balance = int(customer_account(customer=customer, kind="points").balance)
-        if points > balance:
-            raise InvalidInput(
-                ERR_POINTS_BALANCE.format(balance=balance, wanted=points),
-                field="points_to_redeem",
-            )
         points_discount = _money(points * program.point_value)
         left -= points_discount
+    if points or reward_points:
+        balance = int(customer_account(customer=customer, kind="points").balance)
+        if points + reward_points > balance:
+            raise InvalidInput(
+                ERR_POINTS_BALANCE.format(balance=balance, wanted=points + reward_points),
+                field="points_to_redeem",
+            )
     total = _money(left)
 
     credit = _money(request.store_credit)
@@ -404,6 +415,8 @@ def _quote(
         voucher_discounts=voucher_discounts,
         points_redeemed=points,
         points_discount=points_discount,
+        reward_points=reward_points,
+        rewards=[info for _, info in rewards],
         total=total,
         store_credit=credit,
         tab_charge=tab,
@@ -414,6 +427,48 @@ def _quote(
         lines=lines,
         vouchers=voucher_quotes,
     )
+
+
+def _reward_lines(
+    program: Program | None, member: Member | None, reward_ids: Sequence[int]
+) -> tuple[list[tuple[PricedLine, dict[str, Any]]], int]:
+    """Each reward from the catalogue becomes a free line (its price fully discounted) paid
+    for with its points."""
+    if not reward_ids:
+        return [], 0
+    if member is None or program is None:
+        raise InvalidInput(ERR_REWARD_NEEDS_MEMBER, field="reward_ids")
+    found = {
+        r.pk: r
+        for r in Reward.objects.select_related("product").filter(
+            program=program, is_active=True, pk__in=list(reward_ids)
+        )
+    }
+    lines = []
+    total = 0
+    for reward_id in reward_ids:
+        reward = found.get(reward_id)
+        if reward is None:
+            raise InvalidInput(ERR_UNKNOWN_REWARD.format(id=reward_id), field="reward_ids")
+        price = _money(reward.product.price) if reward.product else ZERO
+        line = PricedLine(
+            product_id=reward.product_id,
+            category_id=reward.product.category_id if reward.product else None,
+            name=reward.name,
+            quantity=Decimal("1"),
+            unit_price=price,
+            discount=price,
+        )
+        info = {
+            "type": "reward",
+            "reward_id": reward.pk,
+            "name": reward.name,
+            "points": reward.points_cost,
+            "amount": str(price),
+        }
+        lines.append((line, info))
+        total += reward.points_cost
+    return lines, total
 
 
 def _percent(share: Decimal) -> str:
@@ -558,10 +613,10 @@ def _checkout_effects(
     for vq in quote.vouchers:
         voucher_redeem(quote=vq, customer=customer, transaction_obj=sale, at=at)
     key = f"sale:{sale.pk}"
-    if quote.points_redeemed:
+    if quote.points_redeemed or quote.reward_points:
         points_redeem(
             customer=customer,
-            points=quote.points_redeemed,
+            points=quote.points_redeemed + quote.reward_points,
             key=f"{key}:redeem",
             at=at,
             transaction_obj=sale,
@@ -642,8 +697,8 @@ def _receipt_line(quote: Quote, result: dict[str, Any]) -> str:
     if not result.get("balances") or not quote.member:
         return ""
     parts = [f"Poin +{quote.points_earned}"]
-    if quote.points_redeemed:
-        parts.append(f"dipakai {quote.points_redeemed}")
+    if quote.points_redeemed or quote.reward_points:
+        parts.append(f"dipakai {quote.points_redeemed + quote.reward_points}")
     parts.append(f"saldo poin {result['balances']['points']:,}".replace(",", "."))
     if quote.cashback:
         parts.append(f"cashback Rp {int(quote.cashback):,}".replace(",", "."))
