@@ -115,6 +115,10 @@ def demo(
             f"{result.transactions:,} transactions, {result.line_items:,} line items, "
             f"{result.consent_events:,} consent events in {result.seconds:.1f} s."
         )
+        click.echo(
+            f"Loyalty program with {result.members:,} members (points, tiers, vouchers, tabs); "
+            f"check it with: langganan loyalty check --merchant {merchant.slug}"
+        )
         if truth_path:
             click.echo(f"Truth for {result.truth_rows:,} customers written to {truth_path}")
     else:

@@ -24,6 +24,7 @@ from langganan.core.services import merchant_create, outlet_create, staff_user_c
 from langganan.customers.models import ConsentEvent, Customer
 from langganan.demo import menu
 from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from langganan.demo.loyalty import DemoIds, demo_loyalty_build, demo_loyalty_delete
 from langganan.demo.simulation import OUTLETS, DemoDataset, simulate_demo
 from langganan.demo.truth import write_dataset_truth
 from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
@@ -46,6 +47,7 @@ class DemoBuild:
     transactions: int = 0
     line_items: int = 0
     consent_events: int = 0
+    members: int = 0
     seconds: float = 0.0
     truth_rows: int | None = None
     dataset: DemoDataset | None = None
@@ -71,7 +73,8 @@ def demo_merchant_build(
         if existing is not None:
             demo_merchant_delete(merchant=existing)
         merchant = merchant_create(slug=slug, name=name)
-        counts = _write(merchant, dataset)
+        counts, ids = _write(merchant, dataset)
+        loyalty = demo_loyalty_build(merchant=merchant, dataset=dataset, ids=ids)
     truth_rows = write_dataset_truth(truth_path, dataset) if truth_path else None
     return DemoBuild(
         merchant=merchant,
@@ -80,6 +83,7 @@ def demo_merchant_build(
         transactions=counts["transactions"],
         line_items=counts["line_items"],
         consent_events=counts["consent_events"],
+        members=loyalty.members,
         seconds=clock.perf_counter() - started,
         truth_rows=truth_rows,
         dataset=dataset,
@@ -88,7 +92,12 @@ def demo_merchant_build(
 
 @transaction.atomic
 def demo_merchant_delete(*, merchant: Merchant) -> None:
-    """Delete a merchant and everything it owns, children before the rows they protect."""
+    """Delete a merchant and everything it owns, children before the rows they protect.
+
+    Its loyalty ledger goes too (:func:`demo_loyalty_delete`): a demo merchant's data is
+    synthetic, so the append-only rule of the ledger is lifted for this deletion only.
+    """
+    demo_loyalty_delete(merchant=merchant)
     LineItem.objects.filter(transaction__merchant=merchant).delete()
     Transaction.objects.filter(merchant=merchant, refund_of__isnull=False).delete()
     Transaction.objects.filter(merchant=merchant).delete()
@@ -126,7 +135,7 @@ def _money(rupiah: int) -> Decimal:
     return Decimal(rupiah).quantize(Decimal("0.01"))
 
 
-def _write(merchant: Merchant, dataset: DemoDataset) -> dict[str, int]:
+def _write(merchant: Merchant, dataset: DemoDataset) -> tuple[dict[str, int], DemoIds]:
     outlets = {
         code: outlet_create(merchant=merchant, code=code, name=name, address=address, city=city)
         for code, name, address, city, _share in OUTLETS
@@ -221,12 +230,15 @@ def _write(merchant: Merchant, dataset: DemoDataset) -> dict[str, int]:
                 )
             )
     LineItem.objects.bulk_create(lines, batch_size=BATCH_SIZE)
-    return {
+    counts = {
         "customers": len(customers),
         "transactions": len(sales),
         "line_items": len(lines),
         "consent_events": len(dataset.consents),
     }
+    return counts, DemoIds(
+        customers=customer_ids, sales=sale_ids, products=product_ids, categories=category_ids
+    )
 
 
 def _ids(objs: list, model, merchant: Merchant, key: str) -> list[int]:

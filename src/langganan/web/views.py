@@ -25,6 +25,7 @@ from langganan.customers.selectors import (
 )
 from langganan.insights.selectors import customer_insight_get
 from langganan.loyalty.card import QR_CONTENT_TYPES, member_card_get, member_card_qr
+from langganan.loyalty.selectors import customer_loyalty_get
 from langganan.sales.selectors import (
     customer_sales_summary,
     customers_with_sales_stats,
@@ -104,6 +105,7 @@ def customer_detail(request, slug: str, pk: int):
     with timezone.override(merchant_zone(merchant)):
         today = timezone.localdate()
     insight = customer_insight_get(merchant=merchant, customer=customer)
+    loyalty = customer_loyalty_get(merchant=merchant, customer=customer, at=timezone.now())
     return _render_for_merchant(
         request,
         merchant,
@@ -121,6 +123,7 @@ def customer_detail(request, slug: str, pk: int):
             "insight": insight,
             "weekday": WEEKDAYS.get(insight.typical_weekday) if insight else None,
             "time_of_month": TIME_OF_MONTH.get(insight.time_of_month) if insight else None,
+            "loyalty": loyalty,
         },
     )
 

@@ -102,3 +102,47 @@ def decimal1(value) -> str:
     if value is None or value == "":
         return "–"
     return number_format(round(float(value), 1), 1)
+
+
+@register.filter
+def points(value) -> str:
+    """A whole number of points with the language's thousands separator: ``1.234`` (id)."""
+    if value is None or value == "":
+        return "–"
+    return number_format(int(value), force_grouping=True)
+
+
+@register.filter
+def signed_amount(movement) -> str:
+    """A ledger movement's amount with its sign: ``+12 poin``, ``−Rp 5.000``."""
+    from django.utils.translation import gettext
+
+    amount = Decimal(movement.amount)
+    sign = "+" if amount > 0 else "−"
+    if movement.is_points:
+        number = number_format(int(abs(amount)), force_grouping=True)
+        return f"{sign}{gettext('%(points)s points') % {'points': number}}"
+    return f"{sign}{format_rupiah(abs(amount))}"
+
+
+@register.filter
+def voucher_benefit(voucher) -> str:
+    """What a voucher gives: ``Potongan Rp 10.000 · min. belanja Rp 30.000``."""
+    from django.utils.translation import gettext
+
+    if voucher.discount_type == "percent":
+        text = gettext("%(percent)s %% off") % {"percent": quantity(voucher.value)}
+        if voucher.max_discount is not None:
+            text += " " + gettext("(at most %(amount)s)") % {
+                "amount": format_rupiah(voucher.max_discount)
+            }
+    elif voucher.discount_type == "free_item":
+        name = voucher.free_product.name if voucher.free_product_id else "–"
+        text = gettext("Free %(product)s") % {"product": name}
+    else:
+        text = gettext("%(amount)s off") % {"amount": format_rupiah(voucher.value)}
+    if voucher.min_spend:
+        text += " · " + gettext("min. spend %(amount)s") % {
+            "amount": format_rupiah(voucher.min_spend)
+        }
+    return text
