@@ -14,39 +14,40 @@ def _mode_code(prefix: str, size: int, base: int) -> str:
     return f"GREATEST({terms})"
 
 
-# Reads ``transactions``. Counts are of transactions (rows); gaps are between consecutive distinct
-# purchase days: ordered by time, the day steps between consecutive transactions that are > 0.
-# Modes: per-value counts in one aggregation (a histogram), then the largest count wins and ties
-# go to the smallest value, encoded as GREATEST(count * K + (K - 1 - value)) and decoded with %
-# and // (see the package docstring). Weekday 0 = Monday … 6 = Sunday, from the days since Monday
-# 1970-01-05 (kept non-negative for earlier dates). Part of the month: 0 = days 1–10,
-# 1 = 11–20, 2 = 21–31. Payday window: day of month >= 25 or <= 5. The gap variance comes from
-# integer sums, exact in DOUBLE below 2**53 (so the same in both engines, whatever the
-# summation order): (n·Σg² − (Σg)²) / (n·(n − 1)). Conditional counts are
-# COUNT(CASE WHEN … THEN 1 END): measured faster on DuckDB than COUNT(*) FILTER (WHERE …) or
-# SUM(CASE … THEN 1 ELSE 0 END) (integer SUM accumulates in 128 bits).
-PURCHASE_RHYTHM = f"""
-WITH base AS (
-    SELECT
-        customer_id,
-        ts,
-        CAST(((DATE_DIFF('day', DATE '1970-01-05', CAST(ts AS DATE)) % 7) + 7) % 7 AS BIGINT)
+# Counts are of transactions (rows); gaps are between consecutive distinct purchase days: ordered
+# by time, the day steps between consecutive transactions that are > 0. Modes: per-value counts
+# in one aggregation (a histogram), then the largest count wins and ties go to the smallest value,
+# encoded as GREATEST(count * K + (K - 1 - value)) and decoded with % and // (see the package
+# docstring). Weekday 0 = Monday … 6 = Sunday, from the days since Monday 1970-01-05 (kept
+# non-negative for earlier dates). Part of the month: 0 = days 1–10, 1 = 11–20, 2 = 21–31. Payday
+# window: day of month >= 25 or <= 5. The gap variance comes from integer sums, exact in DOUBLE
+# below 2**53 (so the same in both engines, whatever the summation order):
+# (n·Σg² − (Σg)²) / (n·(n − 1)). Conditional counts are COUNT(CASE WHEN … THEN 1 END): measured
+# faster on DuckDB than COUNT(*) FILTER (WHERE …) or SUM(CASE … THEN 1 ELSE 0 END) (integer SUM
+# accumulates in 128 bits).
+#
+# The rhythm is written once, as the fragments below, and used by ``PURCHASE_RHYTHM`` and by the
+# pipeline's combined pass (:mod:`.pipeline`): per row ``_rhythm_row_columns``, per customer
+# ``_RHYTHM_AGGREGATES`` (over those row columns), then the CTE ``_rhythm_modes`` (over the
+# aggregates) and the projection ``_RHYTHM_COLUMNS`` (over both).
+
+
+def _rhythm_row_columns(ts: str, day: str, previous_day: str) -> str:
+    """The row columns ``weekday``, ``hour``, ``dom`` and ``step`` of a transaction at ``ts``.
+
+    ``day`` is its date (``CAST(ts AS DATE)``) and ``previous_day`` the date of the customer's
+    previous transaction in time order (NULL for the first).
+    """
+    return f"""CAST(((DATE_DIFF('day', DATE '1970-01-05', {day}) % 7) + 7) % 7 AS BIGINT)
             AS weekday,
-        CAST(HOUR(ts) AS BIGINT) AS hour,
-        CAST(DAY(ts) AS BIGINT) AS dom,
-        CAST(DATE_DIFF(
-            'day',
-            LAG(CAST(ts AS DATE)) OVER (PARTITION BY customer_id ORDER BY ts),
-            CAST(ts AS DATE)
-        ) AS BIGINT) AS step
-    FROM transactions
-),
-per_customer AS (
-    SELECT
-        customer_id,
-        COUNT(*) AS n,
+        CAST(HOUR({ts}) AS BIGINT) AS hour,
+        CAST(DAY({ts}) AS BIGINT) AS dom,
+        CAST(DATE_DIFF('day', {previous_day}, {day}) AS BIGINT) AS step"""
+
+
+# Per customer (GROUP BY customer_id), over the row columns above.
+_RHYTHM_AGGREGATES = f"""COUNT(*) AS n,
         COUNT(CASE WHEN dom >= 25 OR dom <= 5 THEN 1 END) AS payday,
-        MAX(ts) AS last_purchase,
         {_histogram("weekday", 7, "wd")},
         {_histogram("hour", 24, "hr")},
         COUNT(CASE WHEN dom <= 10 THEN 1 END) AS pt0,
@@ -56,21 +57,24 @@ per_customer AS (
         SUM(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) ELSE 0 END) AS gap_sum,
         SUM(CASE WHEN step > 0 THEN CAST(step * step AS DOUBLE) ELSE 0 END)
             AS gap_sq_sum,
-        MEDIAN(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) END) AS median_gap
-    FROM base
-    GROUP BY customer_id
-),
-modes AS (
+        MEDIAN(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) END) AS median_gap"""
+
+
+def _rhythm_modes(where: str | None = None) -> str:
+    """The CTE ``modes``: the rows of ``per_customer`` (those ``where`` holds) and mode codes."""
+    condition = "" if where is None else f"\n    WHERE {where}"
+    return f"""modes AS (
     SELECT
         c.*,
         {_mode_code("wd", 7, 8)} AS wd_code,
         {_mode_code("hr", 24, 32)} AS hr_code,
         {_mode_code("pt", 3, 4)} AS pt_code
-    FROM per_customer AS c
-)
-SELECT
-    customer_id,
-    CAST(7 - wd_code % 8 AS BIGINT) AS typical_weekday,
+    FROM per_customer AS c{condition}
+)"""  # noqa: S608 (only constant SQL is formatted in)
+
+
+# The rhythm's result columns, over the aggregates and the mode codes.
+_RHYTHM_COLUMNS = """CAST(7 - wd_code % 8 AS BIGINT) AS typical_weekday,
     CAST(wd_code // 8 AS DOUBLE) / n AS weekday_share,
     CAST(31 - hr_code % 32 AS BIGINT) AS typical_hour,
     CAST(hr_code // 32 AS DOUBLE) / n AS hour_share,
@@ -86,7 +90,31 @@ SELECT
               / (gap_sum / n_gaps)
     END AS gap_cv,
     CAST(n_gaps + 1 AS BIGINT) AS n_purchase_days,
-    CAST(n AS BIGINT) AS n_transactions,
+    CAST(n AS BIGINT) AS n_transactions"""
+
+_PREVIOUS_DAY = "LAG(CAST(ts AS DATE)) OVER (PARTITION BY customer_id ORDER BY ts)"
+
+# Reads ``transactions``.
+PURCHASE_RHYTHM = f"""
+WITH base AS (
+    SELECT
+        customer_id,
+        ts,
+        {_rhythm_row_columns("ts", "CAST(ts AS DATE)", _PREVIOUS_DAY)}
+    FROM transactions
+),
+per_customer AS (
+    SELECT
+        customer_id,
+        MAX(ts) AS last_purchase,
+        {_RHYTHM_AGGREGATES}
+    FROM base
+    GROUP BY customer_id
+),
+{_rhythm_modes()}
+SELECT
+    customer_id,
+    {_RHYTHM_COLUMNS},
     last_purchase
 FROM modes
 ORDER BY customer_id

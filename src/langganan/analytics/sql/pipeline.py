@@ -12,7 +12,8 @@ Bit operations are not translated for Spark; on Spark (or with more than 63 item
 runs the public queries instead.
 """
 
-from .habits import _histogram, _mode_code
+from .habits import _RHYTHM_AGGREGATES, _RHYTHM_COLUMNS, _rhythm_modes, _rhythm_row_columns
+from .summary import _SUMMARY_COLUMNS
 
 #: Reads ``lines`` (NULL customers kept). Codes from 0, in item order (as ``ITEM_CODES``).
 LINE_ITEM_CODES = """
@@ -82,12 +83,14 @@ def customer_item_counts(n_codes: int) -> str:
 # both sets of columns. The summary keeps only the days up to the observation end; those are a
 # prefix of each customer's history in time order, so the previous day and the first day seen by
 # the window are the same as in the summary's own pass over the kept rows. Only customers with a
-# kept transaction are returned (the pipeline joins the rhythm onto the summary). Reads
+# kept transaction are returned (the pipeline joins the rhythm onto the summary). The rhythm's and
+# the summary's columns are their queries' own fragments (:mod:`.habits`, :mod:`.summary`); with
+# period 'D' the observation period (``obs_period``) is the observation day. Reads
 # ``transactions`` and ``summary_params`` (observation_end, period = 'D', unit_days).
 SUMMARY_AND_RHYTHM = f"""
 WITH bounded AS (
     SELECT
-        CAST(COALESCE(p.observation_end, m.max_ts) AS DATE) AS obs_day,
+        CAST(COALESCE(p.observation_end, m.max_ts) AS DATE) AS obs_period,
         p.unit_days AS unit_days
     FROM summary_params AS p
     CROSS JOIN (SELECT MAX(ts) AS max_ts FROM transactions) AS m
@@ -111,11 +114,8 @@ base AS (
         m.day,
         m.previous_day,
         m.first_day,
-        m.day <= b.obs_day AS kept,
-        CAST(((DATE_DIFF('day', DATE '1970-01-05', m.day) % 7) + 7) % 7 AS BIGINT) AS weekday,
-        CAST(HOUR(m.ts) AS BIGINT) AS hour,
-        CAST(DAY(m.ts) AS BIGINT) AS dom,
-        CAST(DATE_DIFF('day', m.previous_day, m.day) AS BIGINT) AS step
+        m.day <= b.obs_period AS kept,
+        {_rhythm_row_columns("m.ts", "m.day", "m.previous_day")}
     FROM marked AS m
     CROSS JOIN bounded AS b
 ),
@@ -131,62 +131,14 @@ per_customer AS (
         COUNT(CASE WHEN kept THEN 1 END) AS orders,
         MIN(CASE WHEN kept THEN ts END) AS first_purchase,
         MAX(CASE WHEN kept THEN ts END) AS last_purchase,
-        COUNT(*) AS n,
-        COUNT(CASE WHEN dom >= 25 OR dom <= 5 THEN 1 END) AS payday,
-        {_histogram("weekday", 7, "wd")},
-        {_histogram("hour", 24, "hr")},
-        COUNT(CASE WHEN dom <= 10 THEN 1 END) AS pt0,
-        COUNT(CASE WHEN dom > 10 AND dom <= 20 THEN 1 END) AS pt1,
-        COUNT(CASE WHEN dom > 20 THEN 1 END) AS pt2,
-        COUNT(CASE WHEN step > 0 THEN 1 END) AS n_gaps,
-        SUM(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) ELSE 0 END) AS gap_sum,
-        SUM(CASE WHEN step > 0 THEN CAST(step * step AS DOUBLE) ELSE 0 END)
-            AS gap_sq_sum,
-        MEDIAN(CASE WHEN step > 0 THEN CAST(step AS DOUBLE) END) AS median_gap
+        {_RHYTHM_AGGREGATES}
     FROM base
     GROUP BY customer_id
 ),
-modes AS (
-    SELECT
-        c.*,
-        {_mode_code("wd", 7, 8)} AS wd_code,
-        {_mode_code("hr", 24, 32)} AS hr_code,
-        {_mode_code("pt", 3, 4)} AS pt_code
-    FROM per_customer AS c
-    WHERE c.orders > 0
-)
+{_rhythm_modes("c.orders > 0")}
 SELECT
-    c.customer_id,
-    CAST(c.periods - 1 AS BIGINT) AS frequency,
-    CAST(DATE_DIFF('day', c.first_period, c.last_period) AS DOUBLE) / b.unit_days AS recency,
-    CAST(DATE_DIFF('day', c.first_period, b.obs_day) AS DOUBLE) / b.unit_days AS "T",
-    CASE WHEN c.periods > 1
-         THEN CAST(c.total_spend - c.first_spend AS DOUBLE) / (c.periods - 1)
-         ELSE CAST(0 AS DOUBLE) END AS monetary_value,
-    c.first_purchase,
-    c.last_purchase,
-    CAST(c.orders AS BIGINT) AS orders,
-    CAST(c.periods AS BIGINT) AS periods,
-    CAST(c.total_spend AS DOUBLE) AS total_spend,
-    CAST(c.first_period AS TIMESTAMP) AS first_period,
-    CAST(b.obs_day AS TIMESTAMP) AS observation_period,
-    CAST(7 - wd_code % 8 AS BIGINT) AS typical_weekday,
-    CAST(wd_code // 8 AS DOUBLE) / n AS weekday_share,
-    CAST(31 - hr_code % 32 AS BIGINT) AS typical_hour,
-    CAST(hr_code // 32 AS DOUBLE) / n AS hour_share,
-    CASE 3 - pt_code % 4 WHEN 0 THEN 'start' WHEN 1 THEN 'middle' ELSE 'end' END
-        AS time_of_month,
-    CAST(pt_code // 4 AS DOUBLE) / n AS time_of_month_share,
-    CAST(payday AS DOUBLE) / n AS payday_share,
-    median_gap AS median_gap_days,
-    gap_sum / NULLIF(n_gaps, 0) AS mean_gap_days,
-    CASE WHEN n_gaps >= 2 AND gap_sum > 0
-         THEN SQRT((n_gaps * gap_sq_sum - gap_sum * gap_sum)
-                   / (n_gaps * (n_gaps - 1)))
-              / (gap_sum / n_gaps)
-    END AS gap_cv,
-    CAST(n_gaps + 1 AS BIGINT) AS n_purchase_days,
-    CAST(n AS BIGINT) AS n_transactions
+    {_SUMMARY_COLUMNS},
+    {_RHYTHM_COLUMNS}
 FROM modes AS c
 CROSS JOIN bounded AS b
 ORDER BY c.customer_id

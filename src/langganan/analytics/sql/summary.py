@@ -1,5 +1,24 @@
 """RFM / BTYD summary per customer (frequency, recency, T, monetary value)."""
 
+# The summary's result columns, written once for ``SUMMARY`` and the pipeline's combined pass
+# (:mod:`.pipeline`). Over ``c``, one row per customer (periods, first_period, last_period,
+# total_spend, first_spend, orders, first_purchase, last_purchase), and ``b``, the one-row bounds
+# (obs_period: the start of the period holding the observation end; unit_days).
+_SUMMARY_COLUMNS = """c.customer_id,
+    CAST(c.periods - 1 AS BIGINT) AS frequency,
+    CAST(DATE_DIFF('day', c.first_period, c.last_period) AS DOUBLE) / b.unit_days AS recency,
+    CAST(DATE_DIFF('day', c.first_period, b.obs_period) AS DOUBLE) / b.unit_days AS "T",
+    CASE WHEN c.periods > 1
+         THEN CAST(c.total_spend - c.first_spend AS DOUBLE) / (c.periods - 1)
+         ELSE CAST(0 AS DOUBLE) END AS monetary_value,
+    c.first_purchase,
+    c.last_purchase,
+    CAST(c.orders AS BIGINT) AS orders,
+    CAST(c.periods AS BIGINT) AS periods,
+    CAST(c.total_spend AS DOUBLE) AS total_spend,
+    CAST(c.first_period AS TIMESTAMP) AS first_period,
+    CAST(b.obs_period AS TIMESTAMP) AS observation_period"""
+
 # Reads ``transactions`` and ``summary_params`` (observation_end TIMESTAMP or NULL for "the last
 # timestamp in the data", period 'D' | 'W', unit_days 1 | 7).
 #
@@ -10,7 +29,7 @@
 # One window pass (per customer, by time) marks where a new period starts and which period is the
 # first; a single aggregation then counts periods and sums the first period's spend. On DuckDB this
 # is faster than grouping by (customer, period) and then by customer.
-SUMMARY = """
+SUMMARY = f"""
 WITH bounds AS (
     SELECT
         CAST(COALESCE(p.observation_end, m.max_ts) AS DATE) AS obs_day,
@@ -65,21 +84,8 @@ per_customer AS (
     GROUP BY customer_id
 )
 SELECT
-    c.customer_id,
-    CAST(c.periods - 1 AS BIGINT) AS frequency,
-    CAST(DATE_DIFF('day', c.first_period, c.last_period) AS DOUBLE) / b.unit_days AS recency,
-    CAST(DATE_DIFF('day', c.first_period, b.obs_period) AS DOUBLE) / b.unit_days AS "T",
-    CASE WHEN c.periods > 1
-         THEN CAST(c.total_spend - c.first_spend AS DOUBLE) / (c.periods - 1)
-         ELSE CAST(0 AS DOUBLE) END AS monetary_value,
-    c.first_purchase,
-    c.last_purchase,
-    CAST(c.orders AS BIGINT) AS orders,
-    CAST(c.periods AS BIGINT) AS periods,
-    CAST(c.total_spend AS DOUBLE) AS total_spend,
-    CAST(c.first_period AS TIMESTAMP) AS first_period,
-    CAST(b.obs_period AS TIMESTAMP) AS observation_period
+    {_SUMMARY_COLUMNS}
 FROM per_customer AS c
 CROSS JOIN bounded AS b
 ORDER BY c.customer_id
-"""
+"""  # noqa: S608 (only constant SQL is formatted in)
