@@ -179,3 +179,27 @@ def test_shared_passes_on_spark(transactions):
         )
         is None
     )
+
+
+def test_the_pipelines_model_columns_equal_the_public_functions(transactions):
+    from langganan.analytics.btyd import customer_lifetime_value
+
+    positive = transactions[transactions["total"] > 0]
+    result = pipeline.run_pipeline(
+        positive, settings=pipeline.PipelineSettings(observation_end=END, fit_pareto=False)
+    )
+    frame = result.customers
+    assert frame["clv"].notna().any()
+    f, r, t_end, mv = (
+        frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary_value")
+    )
+    t_end = np.maximum(t_end, 0.5)
+    observed = frame["T"].to_numpy() > 0
+    bg = pipeline.BetaGeo().fit(f[observed], r[observed], frame["T"].to_numpy(float)[observed])
+    gg = pipeline.GammaGamma().fit(f[f > 0], mv[f > 0])
+    np.testing.assert_allclose(
+        frame["clv"], customer_lifetime_value(bg, gg, f, r, t_end, mv), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        frame["expected_purchases_90"], bg.expected_purchases(90, f, r, t_end), rtol=1e-9
+    )

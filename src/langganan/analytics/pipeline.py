@@ -44,7 +44,8 @@ from ._inputs import (
     register_transactions,
 )
 from .baskets import BasketCounts, basket_counts
-from .btyd import BetaGeo, GammaGamma, ParetoNBD, customer_lifetime_value, predicted_next_purchase
+from .btyd import BetaGeo, GammaGamma, ParetoNBD, predicted_next_purchase
+from .btyd.clv import DAYS_PER_MONTH, discounted_purchases
 from .cohorts import cohort_tables
 from .engines import Engine, arrow_to_pandas, get_engine
 from .habits import RHYTHM_COLUMNS, usual_order
@@ -457,22 +458,20 @@ def run_pipeline(
     n = len(summary)
     nan = np.full(n, np.nan)
     customers["p_alive"] = bg.probability_alive(f, r, T) if bg else nan
-    expected = bg.expected_purchases_many([30, 90], f, r, T) if bg else np.column_stack([nan, nan])
-    customers["expected_purchases_30"] = expected[:, 0]
-    customers["expected_purchases_90"] = expected[:, 1]
+    # One quadrature pass for the 30/90-day expectations and the CLV months; the CLV is
+    # customer_lifetime_value's (same expectations, same discounting, same spend model).
+    months = np.arange(1, settings.horizon_months + 1) * DAYS_PER_MONTH
+    cumulative = (
+        bg.expected_purchases_many(np.r_[30.0, 90.0, months], f, r, T)
+        if bg
+        else np.full((n, 2 + len(months)), np.nan)
+    )
+    customers["expected_purchases_30"] = cumulative[:, 0]
+    customers["expected_purchases_90"] = cumulative[:, 1]
     customers["clv"] = (
-        customer_lifetime_value(
-            bg,
-            gg,
-            f,
-            r,
-            T,
-            mv,
-            horizon_months=settings.horizon_months,
-            monthly_discount_rate=settings.monthly_discount_rate,
-            margin=settings.margin,
-            unit_days=1.0,
-        )
+        discounted_purchases(cumulative[:, 2:], settings.monthly_discount_rate)
+        * gg.expected_spend(f, mv)
+        * settings.margin
         if bg and gg
         else nan
     )

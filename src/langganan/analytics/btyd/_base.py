@@ -28,6 +28,8 @@ ValueAndGradient = Callable[[FloatArray], tuple[float, FloatArray]]
 LOG_BOUND = 15.0
 _FLAT_TOL = 1e-8  # mean log-likelihood change below which a parameter is "not identified"
 _HESS_STEP = 1e-4
+#: Standard error of a log-parameter below which it is clearly identified (within a factor e).
+_CLEARLY_IDENTIFIED = 1.0
 _BIG = 1e100
 
 MSG_BOUNDARY = (
@@ -247,6 +249,13 @@ def _maximise(
     assert best is not None
     theta, fun, converged, message = best
 
+    # A converged interior optimum whose log-parameters all have small standard errors is
+    # identified: the (costly) search for flat directions towards the bounds can be skipped.
+    se = _standard_errors(f, value_and_gradient, theta, list(range(k)), total_weight)
+    interior = bool(np.all(np.abs(theta) < LOG_BOUND - 0.5))
+    if converged and interior and np.all(se < _CLEARLY_IDENTIFIED):
+        return Optimum(theta, fun, converged, message, (), se)
+
     flat = _flat_directions(f, theta, fun)
     if flat:
         # Send the unidentified parameters to the edge they run to and refit the others.
@@ -264,25 +273,37 @@ def _maximise(
             theta, fun, converged, message = _run(f, theta, free, max_iter, value_and_gradient)
         else:
             fun = f(theta)
-
-    free_idx = [i for i in range(k) if i not in flat]
-    se = np.full(k, np.nan)
-    if free_idx:
-        if value_and_gradient is None:
-            hess = _hessian(lambda th: f(th) * total_weight, theta, free_idx)
-        else:
-            vg = value_and_gradient
-            hess = _hessian_from_gradient(
-                lambda th: np.asarray(vg(th)[1]) * total_weight, theta, free_idx
-            )
-        try:
-            chol = np.linalg.cholesky(hess)
-            inv = np.linalg.inv(chol)
-            cov = inv.T @ inv
-            se[free_idx] = np.sqrt(np.diag(cov))
-        except np.linalg.LinAlgError:
-            pass
+        free_idx = [i for i in range(k) if i not in flat]
+        se = _standard_errors(f, value_and_gradient, theta, free_idx, total_weight)
     return Optimum(theta, fun, converged, message, tuple(flat), se)
+
+
+def _standard_errors(
+    f: Objective,
+    value_and_gradient: ValueAndGradient | None,
+    theta: FloatArray,
+    free_idx: list[int],
+    total_weight: float,
+) -> FloatArray:
+    """Standard errors of the free log-parameters from the observed information (NaN for the
+    others, or all NaN when the information matrix is not positive definite)."""
+    se = np.full(len(theta), np.nan)
+    if not free_idx:
+        return se
+    if value_and_gradient is None:
+        hess = _hessian(lambda th: f(th) * total_weight, theta, free_idx)
+    else:
+        vg = value_and_gradient
+        hess = _hessian_from_gradient(
+            lambda th: np.asarray(vg(th)[1]) * total_weight, theta, free_idx
+        )
+    try:
+        chol = np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return se
+    inv = np.linalg.inv(chol)
+    se[free_idx] = np.sqrt(np.diag(inv.T @ inv))
+    return se
 
 
 class BaseFitter:

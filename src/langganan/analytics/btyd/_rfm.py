@@ -14,6 +14,7 @@ from ._validation import (
     FitWarning,
     FloatArray,
     compress_rows,
+    distinct_values,
     validate_horizon,
     validate_rfm,
 )
@@ -28,8 +29,8 @@ MSG_TOO_FEW_ROWS = (
 
 def prepare_rfm(x: FloatArray, t_x: FloatArray, t_end: FloatArray) -> RFMData:
     """Bundle the summary columns with the distinct frequencies (for per-frequency terms)."""
-    ux, inv = np.unique(x, return_inverse=True)
-    return {"x": x, "t_x": t_x, "T": t_end, "ux": ux, "inv": inv.ravel()}
+    ux, inv = distinct_values(x)
+    return {"x": x, "t_x": t_x, "T": t_end, "ux": ux, "inv": inv}
 
 
 class RFMModel(BaseFitter):

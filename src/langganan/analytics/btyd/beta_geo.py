@@ -8,7 +8,7 @@ from scipy.special import betaln, digamma, expit, gammaln
 
 from ._quadrature import beta_mixed_repeat_count, beta_mixed_repeat_counts
 from ._rfm import RFMData, RFMModel
-from ._validation import FloatArray, compress_rows, validate_horizon
+from ._validation import FloatArray, compress_rows, distinct_values, validate_horizon
 
 
 class BetaGeo(RFMModel):
@@ -82,8 +82,7 @@ class BetaGeo(RFMModel):
         data = super()._prepare(x, t_x, t_end, w)
         ux, inv = data["ux"], data["inv"]
         repeat = x > 0
-        grid, codes = np.unique(np.concatenate([t_end, t_x[repeat]]), return_inverse=True)
-        codes = codes.ravel()
+        grid, codes = distinct_values(np.concatenate([t_end, t_x[repeat]]))
         i_end = codes[: len(x)]
         data.update(
             grid=grid,

@@ -103,7 +103,6 @@ def customer_lifetime_value(
     # customers share (x, t_x, T) rows: discount the purchases once per distinct row
     (ux, ut, uT), _, inverse = compress_rows(x, t_x, t_end)
     months = np.arange(1, horizon_months + 1)
-    discount = (1.0 + monthly_discount_rate) ** -months.astype(np.float64)
     with single_threaded_blas():
         many = getattr(model, "expected_purchases_many", None)
         if many is not None:  # all months in one pass
@@ -112,9 +111,17 @@ def customer_lifetime_value(
             cumulative = np.column_stack(
                 [model.expected_purchases(m * month, ux, ut, uT) for m in months]
             )
-    increments = np.diff(cumulative, axis=1, prepend=0.0)
-    value = increments @ discount
+    value = discounted_purchases(cumulative, monthly_discount_rate)
     return value[inverse] * spend * margin
+
+
+def discounted_purchases(cumulative: FloatArray, monthly_discount_rate: float) -> FloatArray:
+    """Discounted expected purchases from the cumulative expectations at the end of months
+    ``1..H`` (one column per month): ``sum_m (E[Y(m)] - E[Y(m-1)]) / (1 + d)**m``."""
+    cumulative = np.asarray(cumulative, dtype=np.float64)
+    months = np.arange(1, cumulative.shape[1] + 1, dtype=np.float64)
+    discount = (1.0 + monthly_discount_rate) ** -months
+    return np.diff(cumulative, axis=1, prepend=0.0) @ discount
 
 
 def predicted_next_purchase(

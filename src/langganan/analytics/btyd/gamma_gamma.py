@@ -17,6 +17,7 @@ from ._validation import (
     as_1d_float,
     check_frequency,
     compress_rows,
+    distinct_values,
 )
 
 
@@ -156,8 +157,7 @@ class GammaGamma(BaseFitter):
         total = float(w.sum())
         scale = float(np.dot(w, m) / total)  # fit in units of the average spend
         m_scaled = m / scale
-        ux, inv = np.unique(x, return_inverse=True)
-        inv = inv.ravel()
+        ux, inv = distinct_values(x)
         stats = {
             "w": w,
             "x": x,
