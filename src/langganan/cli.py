@@ -178,10 +178,12 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
 
 def _register_commands() -> None:
     """Commands that live beside the app they drive; their modules import Django lazily."""
+    from langganan.api.commands import apikey
     from langganan.demo.commands import demo, serve
     from langganan.insights.commands import analyze
     from langganan.loyalty.commands import loyalty
     from langganan.sales.commands import export_cmd, import_cmd
+    from langganan.webhooks.commands import webhooks
 
     cli.add_command(demo)
     cli.add_command(serve)
@@ -189,6 +191,8 @@ def _register_commands() -> None:
     cli.add_command(export_cmd)
     cli.add_command(analyze)
     cli.add_command(loyalty)
+    cli.add_command(webhooks)
+    cli.add_command(apikey)
 
 
 _register_commands()

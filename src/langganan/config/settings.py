@@ -52,11 +52,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # the API docs use the Swagger UI files shipped in the package, not a CDN
     "langganan.core",
     "langganan.customers",
     "langganan.sales",
     "langganan.insights",
     "langganan.loyalty",
+    "langganan.api",
+    "langganan.webhooks",
     "langganan.web",
 ]
 

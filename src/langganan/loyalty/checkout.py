@@ -39,7 +39,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from langganan.core.errors import Conflict, InvalidInput, NotFound
@@ -93,12 +93,22 @@ ERR_KEY_REUSED = (
     "checkout"
 )
 ERR_KEY_MISSING = "an idempotency key is required"
+ERR_KEY_IN_USE = (
+    "a request with this idempotency key is still being processed; retry in a moment to get its "
+    "result"
+)
 ERR_SALE_NOT_FOUND = "sale not found"
 ERR_NOT_A_SALE = "only a sale can be refunded"
 ERR_REFUND_AMOUNT = (
     "the refund must be more than 0 and at most Rp {left} (what is left of the sale)"
 )
 ERR_REFUND_LINES = "refund lines must name line items of this sale with a quantity they still have"
+
+
+class KeyInUse(Conflict):
+    """The first request with this idempotency key is still running (PostgreSQL only)."""
+
+    code = "idempotency_key_in_use"
 
 
 # -- request and result ------------------------------------------------------------------------
@@ -503,6 +513,29 @@ def _replay(record: CheckoutRecord, fingerprint: str) -> dict[str, Any]:
     return {**record.response, "replayed": True}
 
 
+def _refuse_if_running(*, merchant: Merchant, operation: str, key: str) -> None:
+    """Raise :class:`KeyInUse` when another transaction is working on this key right now.
+
+    On PostgreSQL a transaction-level advisory lock on a hash of (merchant, operation, key) is
+    tried before any other lock; it is held until the first request commits or rolls back, so a
+    retry that overlaps it is refused at once instead of queueing. A retry that comes after the
+    first committed gets the lock and replays the stored result. SQLite serialises writers (the
+    retry waits for the first and replays), so nothing is needed there.
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"{merchant.pk}:{operation}:{key}".encode()).digest()
+    lock_id = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        (locked,) = cursor.fetchone()
+    if locked:
+        return
+    done = CheckoutRecord.objects.filter(merchant=merchant, operation=operation, key=key)
+    if not done.exists():  # only a committed first request is visible: the lock is a replay's
+        raise KeyInUse(ERR_KEY_IN_USE, field="idempotency_key")
+
+
 def _claim_key(
     *, merchant: Merchant, outlet: Outlet | None, operation: str, key: str, fingerprint: str
 ) -> CheckoutRecord | dict[str, Any]:
@@ -534,15 +567,20 @@ def checkout(
     outlet: Outlet,
     idempotency_key: str,
     request: CheckoutRequest,
+    refuse_while_running: bool = False,
 ) -> dict[str, Any]:
     """Record a sale with its discounts and rewards, once per idempotency key.
 
     Returns a JSON-ready dict: the transaction, the quote's numbers, points earned, cashback,
     the new balances, the tier (and whether it changed) and a receipt line. A replay of the same
-    key and request returns the same dict with ``"replayed": True``.
+    key and request returns the same dict with ``"replayed": True``. A concurrent call with the
+    same key waits for the first and replays it, unless ``refuse_while_running`` (the POS API):
+    then, on PostgreSQL, it raises :class:`KeyInUse` while the first is still running.
     """
     fingerprint = request.fingerprint()
     with transaction.atomic():
+        if refuse_while_running and idempotency_key:
+            _refuse_if_running(merchant=merchant, operation="checkout", key=idempotency_key)
         claimed = _claim_key(
             merchant=merchant,
             outlet=outlet,
@@ -729,10 +767,14 @@ def refund(
     outlet: Outlet | None,
     idempotency_key: str,
     request: RefundRequest,
+    refuse_while_running: bool = False,
 ) -> dict[str, Any]:
-    """Refund (part of) a sale, once per idempotency key; see the module docstring."""
+    """Refund (part of) a sale, once per idempotency key; see the module docstring and
+    :func:`checkout` for ``refuse_while_running``."""
     fingerprint = request.fingerprint()
     with transaction.atomic():
+        if refuse_while_running and idempotency_key:
+            _refuse_if_running(merchant=merchant, operation="refund", key=idempotency_key)
         sale = (
             Transaction.objects.select_for_update()
             .filter(merchant=merchant, pk=request.sale_id)
@@ -859,6 +901,7 @@ def _refund_effects(
 __all__ = [
     "BasketLine",
     "CheckoutRequest",
+    "KeyInUse",
     "RefundRequest",
     "checkout",
     "checkout_quote",
