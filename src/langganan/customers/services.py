@@ -121,6 +121,20 @@ def customer_create(
             wording_version=consent_wording_version,
             occurred_at=customer.joined_at,
         )
+    from langganan.webhooks.services import webhook_emit  # the webhooks app builds on this one
+
+    webhook_emit(
+        merchant=merchant,
+        event="customer.created",
+        # only what a till needs to recognise the customer (data minimisation): no phone,
+        # e-mail, address or birth date in a message that leaves the system
+        payload={
+            "customer_id": customer.pk,
+            "member_code": customer.member_code,
+            "name": customer.full_name,
+            "joined_at": customer.joined_at,
+        },
+    )
     return customer
 
 

@@ -704,6 +704,21 @@ def _checkout_effects(
     }
     result.update(_balances(customer, member, tier_change is not None))
     result["receipt_line"] = _receipt_line(quote, result)
+    from langganan.webhooks.services import webhook_emit
+
+    webhook_emit(
+        merchant=merchant,
+        event="transaction.recorded",
+        payload={
+            "transaction": result["transaction"],
+            "outlet": outlet.code,
+            "customer_id": result["customer_id"],
+            "total": result["total"],
+            "discounts": result["discounts"],
+            "points_earned": result["points_earned"],
+            "cashback": result["cashback"],
+        },
+    )
     return result
 
 

@@ -162,6 +162,20 @@ def expire_cmd(merchant_slug: str, now_text: str | None) -> None:
     click.echo(f"Expired {expired:,} points of {merchant_slug}.")
 
 
+@loyalty.command("remind-expiring")
+@click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
+@click.option("--days", default=7, show_default=True, help="Announce expiry this many days ahead.")
+@click.option("--now", "now_text", default=None, help="Run as of this ISO date-time.")
+@_domain_errors
+def remind_expiring_cmd(merchant_slug: str, days: int, now_text: str | None) -> None:
+    """Send the points.expiring webhook for points expiring in --days days (run daily)."""
+    from langganan.loyalty.reminders import points_expiring_announce
+
+    merchant = _merchant(merchant_slug)
+    count = points_expiring_announce(merchant=merchant, days=days, now=_now(merchant, now_text))
+    click.echo(f"Announced expiring points of {count:,} customers of {merchant_slug}.")
+
+
 @loyalty.command("review-tiers")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @_domain_errors

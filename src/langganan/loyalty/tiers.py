@@ -115,8 +115,22 @@ def _tier_set(
         changed_at=at,
     )
     if (tier.pk if tier else None) != member.tier_id:
+        from langganan.webhooks.services import webhook_emit
+
+        previous = member.tier
         member.tier, member.tier_since = tier, at
         member.save(update_fields=["tier", "tier_since"])
+        webhook_emit(
+            merchant=member.merchant,
+            event="tier.changed",
+            payload={
+                "customer_id": member.customer_id,
+                "from_tier": previous.name if previous else None,
+                "to_tier": tier.name if tier else None,
+                "reason": reason,
+                "changed_at": at,
+            },
+        )
     return change
 
 
