@@ -8,15 +8,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from langganan.api.card import (
+from langganan.customers.models import ConsentEvent, Customer
+from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.loyalty.cashier import (
     ACTION_BIRTHDAY,
     ACTION_ENROL,
     ACTION_USUAL,
     ACTION_VOUCHER,
     ACTION_WIN_BACK,
 )
-from langganan.customers.models import ConsentEvent, Customer
-from langganan.insights.models import CustomerInsight, InsightRun
 from langganan.loyalty.models import Member, Program
 from langganan.loyalty.tab import tab_set_limit
 from langganan.loyalty.vouchers import voucher_create

@@ -1,6 +1,6 @@
 """Reads of the API app: API keys, and the ledger history a till pages through.
 
-The cashier's card is in :mod:`langganan.api.card`.
+The cashier's card is in :mod:`langganan.loyalty.cashier`.
 """
 
 from __future__ import annotations

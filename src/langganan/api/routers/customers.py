@@ -10,7 +10,6 @@ from ninja.responses import Status
 from pydantic import Field
 
 from langganan.api.auth import api_key_of
-from langganan.api.card import CustomerCard, customer_card_get
 from langganan.api.schemas import (
     MAX_ID,
     CardOut,
@@ -21,6 +20,7 @@ from langganan.api.schemas import (
 )
 from langganan.api.selectors import LedgerPage, customer_ledger_page
 from langganan.api.services import Registration, member_register
+from langganan.loyalty.cashier import CustomerCard, customer_card_get
 
 from . import PROBLEMS, money
 

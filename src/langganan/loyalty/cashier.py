@@ -1,4 +1,4 @@
-"""The customer's card for the cashier: who they are, what they have, what to offer.
+"""The customer's card for the cashier (POS API): who they are, what they have, what to offer.
 
 One selector, :func:`customer_card_get`, reads the customer (by phone or member code), their
 loyalty (tier, points, tab, vouchers), their stored insight (lifecycle stage, the usual order,
