@@ -136,31 +136,55 @@ def _suggestions(
     empty = pd.Series(dtype=object)
     if usual.empty:
         return empty, empty
-    wide = usual.pivot(index="customer_id", columns="rank", values="item")
-    wide = wide.reindex(columns=sorted(wide.columns))
-    joined = wide.iloc[:, 0].fillna("").astype(str)
-    for column in wide.columns[1:]:
-        joined = joined + "\x1f" + wide[column].fillna("").astype(str)
-    codes, combos = pd.factorize(joined)
+    # Code each customer's (item 1, item 2, …) by integers, without pivoting: factorise the
+    # customers and the items once, then build a mixed-radix key of the item codes by rank
+    # (0 = no item at that rank).
+    owner, customers = pd.factorize(usual["customer_id"])
+    item_code, items = pd.factorize(usual["item"])
+    ranks = usual["rank"].to_numpy(dtype=np.int64)
+    radix = len(items) + 1
+    depth = int(ranks.max())
+    if radix**depth >= 2**62:  # pragma: no cover - thousands of items and a long "usual"
+        raise ValueError("too many items for the usual-order key")
+    key = np.zeros(len(customers), dtype=np.int64)
+    for r in range(1, depth + 1):
+        at = ranks == r
+        key[owner[at]] += (item_code[at] + 1) * radix ** (depth - r)
+    codes, combo_keys = pd.factorize(key)
+    names = np.asarray(items, dtype=object)
+    combos = []
+    for combo in np.asarray(combo_keys, dtype=np.int64):
+        digits = [(int(combo) // radix ** (depth - r)) % radix for r in range(1, depth + 1)]
+        combos.append([str(names[d - 1]) for d in digits if d])
     answers = np.empty(len(combos), dtype=object)
-    answers[:] = cross_sell_many(
-        rules, ([item for item in combo.split("\x1f") if item] for combo in combos), top=top
-    )
-    cross = pd.Series(answers[codes], index=wide.index)
+    answers[:] = cross_sell_many(rules, combos, top=top)
+    index = pd.Index(customers, name="customer_id")
+    cross = pd.Series(answers[codes], index=index)
     upsell = empty
     if products is not None and len(products):
-        favourite = wide.iloc[:, 0]
-        steps = {}
-        for item in favourite.dropna().unique():
+        first = ranks == 1
+        favourite = np.full(len(customers), -1, dtype=np.int64)
+        favourite[owner[first]] = item_code[first]
+        steps = np.empty(len(names) + 1, dtype=object)
+        steps[:] = [[] for _ in range(len(names) + 1)]  # last slot: no favourite
+        for code, item in enumerate(names):
             found = up_sell(products, item, top=1)
-            steps[item] = [] if found.empty else [str(v) for v in found.iloc[:, 0]]
-        upsell = favourite.map(steps)
+            steps[code] = [] if found.empty else [str(v) for v in found.iloc[:, 0]]
+        upsell = pd.Series(steps[favourite], index=index)
     return cross, upsell
 
 
-def _lists(values: pd.Series, index: pd.Index) -> list[list[str]]:
-    aligned = values.reindex(index)
-    return [v if isinstance(v, list) else [] for v in aligned]
+def _lists(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """``values`` (lists) aligned on ``index``; an empty list where there is none."""
+    empty = np.empty(1, dtype=object)
+    empty[0] = []
+    out = np.repeat(empty, len(index))  # one shared (never mutated) empty list
+    if len(values):
+        pos = index.get_indexer(values.index)
+        found = values.to_numpy()
+        keep = (pos >= 0) & ~pd.isna(found)
+        out[pos[keep]] = found[keep]
+    return out
 
 
 #: Above this many multiply-adds the basket triples are left to the public SQL (see _lines_shared).
