@@ -95,17 +95,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs for sizes below 1M")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument(
-        "--only", choices=["import", "pipeline"], default=None, help="run one part only"
+        "--only", choices=["import", "pipeline", "api"], default=None, help="run one part only"
     )
     args = parser.parse_args()
     sections = {}
     path = Path(args.output)
-    if args.only != "pipeline":
+    if args.only in (None, "import"):
         sections["import"] = import_section(args)
-    if args.only != "import":
+    if args.only in (None, "pipeline"):
         import pipeline
 
         sections["pipeline"] = "\n".join(pipeline.main())
+    if args.only in (None, "api"):
+        import api  # needs PostgreSQL at 127.0.0.1:5432 (see bench/api.py)
+
+        sections["api"] = "\n".join(api.main([]))
     previous = _sections(path.read_text()) if path.exists() else {}
     previous.update(sections)
     header = [
@@ -113,30 +117,28 @@ def main() -> None:
         "",
         f"Machine: {machine()}.",
         "",
-        "Command: `make bench` (`python bench/run.py`; `--only import|pipeline` runs one part). "
+        "Command: `make bench` (`python bench/run.py`; `--only import|pipeline|api` runs one "
+        "part). "
         "Numbers are medians of the runs shown; this machine is shared and noisy.",
         "",
     ]
-    body = [previous[k] for k in ("import", "pipeline") if k in previous]
+    body = [previous[k] for k in SECTIONS if k in previous]
     path.write_text("\n".join(header) + "\n" + "\n\n".join(b.strip() for b in body) + "\n")
     print(f"wrote {path}")
 
 
 MARK = "<!-- section: {} -->"
+SECTIONS = ("import", "pipeline", "api")
 
 
 def _sections(text: str) -> dict[str, str]:
     found = {}
-    for name in ("import", "pipeline"):
+    for name in SECTIONS:
         mark = MARK.format(name)
         if mark in text:
             rest = text.split(mark, 1)[1]
             end = min(
-                (
-                    rest.find(MARK.format(o))
-                    for o in ("import", "pipeline")
-                    if MARK.format(o) in rest
-                ),
+                (rest.find(MARK.format(o)) for o in SECTIONS if MARK.format(o) in rest),
                 default=-1,
             )
             found[name] = mark + (rest if end == -1 else rest[:end])

@@ -221,6 +221,24 @@ def test_a_refund_needs_an_idempotency_key(shop):
     assert_problem(shop.api.post(url, {}), 400, "idempotency_key_missing")
 
 
+@pytest.mark.parametrize("raw", ["[null, null]", "[]", "null", "0", '"full"'])
+def test_a_refund_body_that_is_not_an_object_is_refused_and_refunds_nothing(shop, raw):
+    """Every field of a refund is optional: a body that is not an object must not pass as an
+    empty one (schemathesis found ``[null, null]`` refunding the whole sale)."""
+    sale = shop.api.post("/transactions", sale_body(shop), idempotency_key="s").json()
+    url = f"/transactions/{sale['transaction']['id']}/refunds"
+    problem = assert_problem(shop.api.post(url, raw=raw, idempotency_key="r"), 422)
+    assert problem["code"] == "validation_error"
+    assert not Transaction.objects.filter(kind=TransactionKind.REFUND).exists()
+
+
+@pytest.mark.parametrize("value", ["1e3", " 5", "+5", "05", "5.", "0x10", "1_000", "5,00"])
+def test_a_decimal_string_must_be_written_plainly(shop, value):
+    body = {"lines": [{"name": "Es Teh", "quantity": value, "unit_price": "5000"}]}
+    problem = assert_problem(shop.api.post("/checkout/quote", body), 422, "validation_error")
+    assert problem["errors"][0]["field"] == "lines[0].quantity"
+
+
 def test_refunding_an_unknown_sale_is_a_404(shop):
     assert_problem(shop.api.post("/transactions/999999/refunds", {}, idempotency_key="r"), 404)
 

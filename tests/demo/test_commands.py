@@ -15,7 +15,7 @@ from django.contrib.auth import authenticate
 
 from langganan.cli import cli
 from langganan.core.models import Merchant
-from langganan.demo.commands import gunicorn_argv
+from langganan.demo.commands import default_workers, gunicorn_argv
 
 DEMO_ARGS = ["demo", "--customers", "60", "--seed", "4", "--end", "2025-06-30"]
 
@@ -60,6 +60,51 @@ def test_demo_replace_rebuilds_under_another_slug_and_writes_the_truth(tmp_path)
     assert len((tmp_path / "t.csv").read_text().splitlines()) == 2 + 1 + 60
 
 
+def _api_key(output: str) -> str:
+    match = re.search(r"^\s*API key\s+(lg_\S+)\s", output, re.MULTILINE)
+    assert match, output
+    return match.group(1)
+
+
+@pytest.mark.django_db
+def test_demo_prints_an_api_key_of_the_demo_outlet_and_a_rerun_replaces_it():
+    from langganan.api.models import ApiKey
+    from langganan.api.selectors import api_key_authenticate
+
+    runner = CliRunner()
+    first = runner.invoke(cli, DEMO_ARGS)
+    assert first.exit_code == 0, first.output
+    key = api_key_authenticate(raw_key=_api_key(first.output))
+    assert key is not None and key.merchant.slug == "demo" and key.outlet.code == "JKT-01"
+    assert "/api/v1/docs" in first.output
+    second = runner.invoke(cli, DEMO_ARGS)  # the merchant exists: a new key, the old one revoked
+    assert second.exit_code == 0, second.output
+    assert api_key_authenticate(raw_key=_api_key(first.output)) is None
+    assert api_key_authenticate(raw_key=_api_key(second.output)) is not None
+    assert ApiKey.objects.filter(merchant__slug="demo", revoked_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_api_key_records_a_sale_and_replace_still_works():
+    from django.test import Client
+
+    from langganan.sales.models import Product
+
+    runner = CliRunner()
+    result = runner.invoke(cli, DEMO_ARGS)
+    product = Product.objects.filter(merchant__slug="demo").order_by("pk").first()
+    response = Client().post(
+        "/api/v1/transactions",
+        {"lines": [{"product_id": product.pk, "quantity": 1}], "payment_method": "qris"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {_api_key(result.output)}", "Idempotency-Key": "d1"},
+    )
+    assert response.status_code == 201, response.content
+    replaced = runner.invoke(cli, [*DEMO_ARGS, "--replace"])  # keys do not block the rebuild
+    assert replaced.exit_code == 0, replaced.output
+    assert "Built Kopi Langganan (demo)" in replaced.output
+
+
 def test_demo_rejects_a_malformed_end_date():
     result = CliRunner().invoke(cli, ["demo", "--end", "30/06/2025"])
     assert result.exit_code == 2
@@ -71,6 +116,20 @@ def test_serve_runs_this_pythons_gunicorn_on_the_wsgi_app():
     assert argv[:3] == [sys.executable, "-m", "gunicorn"]
     assert "langganan.config.wsgi:application" in argv
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8000"
+
+
+def test_serve_uses_threaded_workers_only_when_asked_for_threads():
+    sync = gunicorn_argv(host="127.0.0.1", port=8000, workers=5)
+    assert sync[sync.index("--worker-class") + 1] == "sync"
+    assert sync[sync.index("--workers") + 1] == "5"
+    threaded = gunicorn_argv(host="127.0.0.1", port=8000, workers=2, threads=8, access_log=False)
+    assert threaded[threaded.index("--worker-class") + 1] == "gthread"
+    assert threaded[threaded.index("--threads") + 1] == "8"
+    assert "--access-logfile" not in threaded
+
+
+def test_serve_defaults_to_two_workers_per_core_and_one():
+    assert default_workers() == 2 * (os.cpu_count() or 1) + 1
 
 
 def _free_port() -> int:

@@ -6,12 +6,21 @@ contain NUL or invalid Unicode, times must carry a time zone. Money travels as a
 (``"25000.00"``) in responses and as a string or number in requests, never as a float.
 """
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from ninja.schema import DjangoGetter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from langganan.loyalty.checkout import BasketLine, CheckoutRequest, RefundRequest
 from langganan.sales.models import PaymentMethod, SalesChannel
@@ -55,17 +64,53 @@ def text(max_length: int, min_length: int = 0):
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]  # strict: true is not 1
 Time = Annotated[AwareDatetime, AfterValidator(_in_range)]
-MoneyIn = Annotated[
-    Decimal,
-    Field(ge=0, le=MAX_BILL, max_digits=14, decimal_places=2, allow_inf_nan=False),
-]
-PositiveMoneyIn = Annotated[
-    Decimal,
-    Field(gt=0, le=MAX_BILL, max_digits=14, decimal_places=2, allow_inf_nan=False),
-]
-Quantity = Annotated[
-    Decimal, Field(gt=0, le=100000, max_digits=12, decimal_places=3, allow_inf_nan=False)
-]
+# A decimal sent as a string must be written plainly ("25000", "25000.50"): the pattern is in
+# the OpenAPI document and enforced here, so the document and the server agree on what is valid
+# (pydantic alone would also take "1e3", " 5" or "+5"). Each pattern encodes the field's range.
+MONEY_PATTERN = r"^(?:(?:0|[1-9][0-9]{0,10})(?:\.[0-9]{1,2})?|100000000000(?:\.00?)?)$"
+POSITIVE_MONEY_PATTERN = (
+    r"^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,10}(?:\.[0-9]{1,2})?|100000000000(?:\.00?)?)$"
+)
+QUANTITY_PATTERN = (
+    r"^(?:0\.(?:[1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])"
+    r"|[1-9][0-9]{0,4}(?:\.[0-9]{1,3})?|100000(?:\.0{1,3})?)$"
+)
+ERR_DECIMAL_FORMAT = "write the number plainly, e.g. 25000 or 25000.50, within the field's range"
+
+
+def _decimal(pattern: str, minimum: dict, maximum: int, places: int, **bounds):
+    """A decimal field taking a JSON number or a plain decimal string matching ``pattern``."""
+    compiled = re.compile(pattern)
+
+    def plain(value: object) -> object:
+        if isinstance(value, str) and not compiled.match(value):
+            raise ValueError(ERR_DECIMAL_FORMAT)
+        return value
+
+    number = {"type": "number", **minimum, "maximum": maximum}
+    return Annotated[
+        Decimal,
+        Field(**bounds, decimal_places=places, allow_inf_nan=False),
+        BeforeValidator(plain),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
+    ]
+
+
+MoneyIn = _decimal(
+    MONEY_PATTERN, {"minimum": 0}, int(MAX_BILL), 2, ge=0, le=MAX_BILL, max_digits=14
+)
+PositiveMoneyIn = _decimal(
+    POSITIVE_MONEY_PATTERN,
+    {"exclusiveMinimum": 0},
+    int(MAX_BILL),
+    2,
+    gt=0,
+    le=MAX_BILL,
+    max_digits=14,
+)
+Quantity = _decimal(
+    QUANTITY_PATTERN, {"exclusiveMinimum": 0}, 100000, 3, gt=0, le=100000, max_digits=12
+)
 Points = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
 VoucherCode = text(32, 1)
 IdempotencyKey = Annotated[
@@ -97,10 +142,31 @@ class ProblemOut(Schema):
     reason: str | None = Field(None, description="why a voucher was refused")
 
 
+# -- requests ---------------------------------------------------------------------------------
+
+ERR_NOT_AN_OBJECT = "must be a JSON object"
+
+
+class InputSchema(Schema):
+    """A request body (or a part of one): a JSON object and nothing else.
+
+    Ninja's ``Schema`` reads fields as attributes of whatever it is given, so without this a
+    list, a number or ``null`` would pass as an object whose fields all take their defaults."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: object) -> object:
+        # Ninja's own validator (of the base class) has already wrapped the input
+        raw = data._obj if isinstance(data, DjangoGetter) else data
+        if not isinstance(raw, dict):
+            raise ValueError(ERR_NOT_AN_OBJECT)
+        return data
+
+
 # -- baskets -----------------------------------------------------------------------------------
 
 
-class LineIn(Schema):
+class LineIn(InputSchema):
     product_id: Id | None = Field(None, description="a product of the merchant's menu")
     name: text(200) = Field("", description="free-text item name (or the product's name)")
     quantity: Quantity
@@ -108,7 +174,7 @@ class LineIn(Schema):
     discount: MoneyIn = Decimal("0")
 
 
-class BasketIn(Schema):
+class BasketIn(InputSchema):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     customer_id: Id | None = None
 
@@ -171,11 +237,11 @@ class BatchItemIn(CheckoutIn):
     occurred_at: Time = Field(description="when the sale happened at the till")  # type: ignore[assignment]
 
 
-class BatchIn(Schema):
+class BatchIn(InputSchema):
     transactions: list[BatchItemIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class RefundIn(Schema):
+class RefundIn(InputSchema):
     amount: PositiveMoneyIn | None = Field(None, description="default: all that is left")
     reason: text(200) = ""
     occurred_at: Time | None = None
@@ -198,7 +264,7 @@ class VoucherCheckIn(BasketIn):
 ConsentChannel = Literal["email", "whatsapp", "sms"]
 
 
-class CustomerIn(Schema):
+class CustomerIn(InputSchema):
     full_name: text(200, 1)
     phone: text(32) | None = None
     email: text(254) = ""

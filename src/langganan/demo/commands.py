@@ -34,13 +34,17 @@ def _pending_migrations() -> bool:
     return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
-def echo_login(*, username: str, password: str, address: str) -> None:
+def echo_login(
+    *, username: str, password: str, address: str, api_key: str | None = None, outlet: str = ""
+) -> None:
     """Print where to log in and with what, so it stands out in a terminal."""
     click.echo("")
     click.echo(f"  Open      {address}   (start the server with: langganan serve)")
     click.echo(f"  Admin     {address}/admin/")
     click.echo(f"  User      {username}")
     click.echo(f"  Password  {password}")
+    if api_key:
+        click.echo(f"  API key   {api_key}   (outlet {outlet}; docs at {address}/api/v1/docs)")
     click.echo("")
 
 
@@ -81,7 +85,9 @@ def demo(
     from langganan.core.errors import LanggananError
     from langganan.demo.generator import (
         DEMO_ADDRESS,
+        DEMO_OUTLET,
         DEMO_USERNAME,
+        demo_api_key_ensure,
         demo_login_ensure,
         demo_merchant_build,
     )
@@ -106,6 +112,7 @@ def demo(
             truth_path=truth_path,
         )
         _user, password = demo_login_ensure(merchant=result.merchant)
+        api_key = demo_api_key_ensure(merchant=result.merchant, outlet_code=DEMO_OUTLET)
     except LanggananError as exc:
         raise click.ClickException(exc.message) from exc
     merchant = result.merchant
@@ -128,12 +135,29 @@ def demo(
         )
         if truth_path:
             click.echo("Nothing was simulated, so no truth file was written.")
-    echo_login(username=DEMO_USERNAME, password=password, address=DEMO_ADDRESS)
+    echo_login(
+        username=DEMO_USERNAME,
+        password=password,
+        address=DEMO_ADDRESS,
+        api_key=api_key,
+        outlet=DEMO_OUTLET,
+    )
 
 
-def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
-    """The command that serves the WSGI app with this Python's gunicorn."""
-    return [
+def default_workers() -> int:
+    """Gunicorn's rule of thumb, 2 × cores + 1 (5 on a 2-core machine): requests spend part of
+    their time waiting for the database, and a process per request in flight keeps the cores
+    busy. BENCHMARKS.md (section api) compares this with threaded workers on this machine."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def gunicorn_argv(
+    *, host: str, port: int, workers: int, threads: int = 1, access_log: bool = True
+) -> list[str]:
+    """The command that serves the WSGI app with this Python's gunicorn: ``workers``
+    processes, each with ``threads`` threads (gunicorn's ``gthread`` worker when more than
+    one, its plain ``sync`` worker otherwise)."""
+    argv = [
         sys.executable,
         "-m",
         "gunicorn",
@@ -142,16 +166,33 @@ def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--access-logfile",
-        "-",
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
     ]
+    if access_log:
+        argv += ["--access-logfile", "-"]
+    return argv
 
 
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes [default: 2 × cores + 1].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Threads per worker (more than 1: gunicorn's gthread worker).",
+)
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the web app with gunicorn (static files by whitenoise; DEBUG may stay off)."""
     from django.conf import settings
 
@@ -168,5 +209,7 @@ def serve(host: str, port: int, workers: int) -> None:
         )
     sys.stdout.flush()
     sys.stderr.flush()
-    argv = gunicorn_argv(host=host, port=port, workers=workers)
+    argv = gunicorn_argv(
+        host=host, port=port, workers=workers or default_workers(), threads=threads
+    )
     os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from langganan.core.errors import Conflict
 from langganan.core.models import Merchant, Role
@@ -32,6 +33,8 @@ from langganan.sales.models import LineItem, Product, ProductCategory, Transacti
 DEMO_SLUG = "demo"
 DEMO_NAME = "Kopi Langganan"
 DEMO_USERNAME = "demo"
+DEMO_OUTLET = "JKT-01"
+DEMO_KEY_NAME = "demo POS"
 DEMO_ADDRESS = "http://127.0.0.1:8000"
 BATCH_SIZE = 2000
 ERR_MERCHANT_IN_USE = "the merchant's data is referenced elsewhere and cannot be replaced"
@@ -97,7 +100,10 @@ def demo_merchant_delete(*, merchant: Merchant) -> None:
     Its loyalty ledger goes too (:func:`demo_loyalty_delete`): a demo merchant's data is
     synthetic, so the append-only rule of the ledger is lifted for this deletion only.
     """
+    from langganan.api.models import ApiKey
+
     demo_loyalty_delete(merchant=merchant)
+    ApiKey.objects.filter(merchant=merchant).delete()  # it protects the outlet
     LineItem.objects.filter(transaction__merchant=merchant).delete()
     Transaction.objects.filter(merchant=merchant, refund_of__isnull=False).delete()
     Transaction.objects.filter(merchant=merchant).delete()
@@ -129,6 +135,27 @@ def demo_login_ensure(
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
     return user, password
+
+
+@transaction.atomic
+def demo_api_key_ensure(
+    *, merchant: Merchant, outlet_code: str = DEMO_OUTLET, name: str = DEMO_KEY_NAME
+) -> str:
+    """A new API key of the demo outlet, returned to be shown once, like the password.
+
+    Only a hash of a key is stored, so an existing key cannot be shown again: the demo's
+    earlier keys (those with ``name`` on that outlet) are revoked and a new one is made. Other
+    keys of the merchant are left alone."""
+    from langganan.api.models import ApiKey
+    from langganan.api.services import api_key_create
+    from langganan.core.selectors import outlet_get
+
+    outlet = outlet_get(merchant=merchant, code=outlet_code)
+    ApiKey.objects.filter(
+        merchant=merchant, outlet=outlet, name=name, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    _key, raw = api_key_create(merchant=merchant, outlet=outlet, name=name)
+    return raw
 
 
 def _money(rupiah: int) -> Decimal:

@@ -1,0 +1,624 @@
+"""Load benchmark of the POS API: gunicorn + PostgreSQL on this machine, driven by locust.
+
+``python bench/api.py`` (or ``bench/run.py --only api``):
+
+1. makes a fresh PostgreSQL database (``lg_bench_api``), migrates it and builds the demo café
+   in it (``langganan demo --customers 3000``: 18 months of sales, a loyalty program with
+   members, points, tiers and vouchers) and its insights (``langganan analyze``), so that the
+   cashier's card is as full as in a real shop;
+2. starts gunicorn on the WSGI app with each worker model asked for (``--servers``);
+3. runs locust headless in a child process (it monkey-patches the standard library with
+   gevent): 50 users, 60 % lookups by the phone of a random customer, 30 % checkouts (a fresh
+   ``Idempotency-Key``, a random basket of the menu, a member or a walk-in, sometimes points
+   redeemed or a voucher), 10 % quotes; a warm-up, then a measured period;
+4. reconciles the database against every checkout the API accepted (201): each sale exists
+   exactly once, a member's sale has exactly one earn journal (none when it earned 0 points),
+   ``ledger_discrepancies`` is empty, and the merchant has exactly as many new sales as there
+   were accepted checkouts.
+
+Two loads are run per server: **paced**, where each user sends ``--rate`` requests a second
+(50 × 7 = 350 requests/s offered, above the 300 of the target), which gives the latency a till
+sees at that load; and **saturated**, where users send their next request as soon as the last
+is answered, which gives the most the server does (and the queueing that costs).
+
+Children: ``python bench/api.py setup|locust|reconcile …`` (each prints one JSON line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+DB_NAME = "lg_bench_api"
+SLUG = "demo"
+OUTLET = "JKT-01"
+VOUCHER = "BENCH10"
+USERS = 50
+MIN_REDEEM = 50  # the demo program's least redemption
+MIX = {"lookup": 6, "checkout": 3, "quote": 1}
+#: Worker models tried: name → gunicorn arguments. "sync-5" (2 × cores + 1 processes) is what
+#: `langganan serve` uses by default on a 2-core machine: it did best here (threads share one
+#: interpreter lock per process, and the work is CPU-bound Python).
+SERVERS = {
+    "sync-5": ["--worker-class", "sync", "--workers", "5"],
+    "gthread-2x8": ["--worker-class", "gthread", "--workers", "2", "--threads", "8"],
+    "gthread-4x4": ["--worker-class", "gthread", "--workers", "4", "--threads", "4"],
+}
+
+
+# -- children ----------------------------------------------------------------------------------
+
+
+def _django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "langganan.config.settings")
+    import django
+
+    django.setup()
+
+
+def child_setup(database_url: str, out: str) -> None:
+    """A key of the demo outlet, a shared voucher, and what the users pick from."""
+    _django(database_url)
+    from decimal import Decimal
+
+    from langganan.api.services import api_key_create
+    from langganan.core.models import Merchant
+    from langganan.core.selectors import outlet_get
+    from langganan.customers.models import Customer
+    from langganan.loyalty.models import Account, Member, Voucher
+    from langganan.loyalty.vouchers import voucher_create
+    from langganan.sales.models import Product, Transaction
+
+    merchant = Merchant.objects.get(slug=SLUG)
+    _key, raw = api_key_create(
+        merchant=merchant, outlet=outlet_get(merchant=merchant, code=OUTLET), name="bench"
+    )
+    if not Voucher.objects.filter(merchant=merchant, code=VOUCHER).exists():
+        voucher_create(
+            merchant=merchant,
+            code=VOUCHER,
+            name="Bench 10%",
+            kind="shared",
+            max_uses=10_000_000,
+            discount_type="percent",
+            value=Decimal("10"),
+        )
+    customers = list(
+        Customer.objects.filter(merchant=merchant, phone__isnull=False).values_list("pk", "phone")
+    )
+    members = set(Member.objects.filter(merchant=merchant).values_list("customer_id", flat=True))
+    rich = list(
+        Account.objects.filter(
+            merchant=merchant, kind="points", customer_id__in=members, balance__gte=MIN_REDEEM * 2
+        ).values_list("customer_id", flat=True)
+    )
+    products = list(
+        Product.objects.filter(merchant=merchant, is_active=True, price__gte=10000).values_list(
+            "pk", flat=True
+        )
+    )
+    data = {
+        "key": raw,
+        "phones": [phone for _pk, phone in customers],
+        "customers": [pk for pk, _phone in customers],
+        "members": sorted(members),
+        "rich_members": sorted(rich),
+        "products": products,
+        "voucher": VOUCHER,
+        "sales_before": Transaction.objects.filter(merchant=merchant, kind="sale").count(),
+    }
+    Path(out).write_text(json.dumps(data))
+    print(json.dumps({k: len(v) if isinstance(v, list) else v for k, v in data.items()}))
+
+
+def child_locust(base: str, fixtures: str, out: str, warmup: float, seconds: float, rate: float):
+    """Run locust for ``warmup + seconds``; write per-request records of the measured period
+    and every checkout's outcome (warm-up included) to ``out``."""
+    import gevent
+    from locust import FastHttpUser, between, constant_throughput, task
+    from locust.env import Environment
+
+    data = json.loads(Path(fixtures).read_text())
+    rng = random.Random(20250105)
+    records: list[tuple[str, int, float]] = []  # name, status, milliseconds (measured only)
+    sales: list[dict] = []  # every checkout answered (warm-up included)
+    measuring = {"on": False}
+    auth = {"Authorization": f"Bearer {data['key']}"}
+
+    def basket() -> dict:
+        lines = [
+            {"product_id": rng.choice(data["products"]), "quantity": rng.randint(1, 3)}
+            for _ in range(rng.randint(1, 4))
+        ]
+        body: dict = {
+            "lines": lines,
+            "payment_method": rng.choice(["cash", "qris", "debit_card", "e_wallet"]),
+        }
+        roll = rng.random()
+        if roll < 0.10 and data["rich_members"]:
+            body["customer_id"] = rng.choice(data["rich_members"])
+            body["points_to_redeem"] = MIN_REDEEM
+        elif roll < 0.70:
+            body["customer_id"] = rng.choice(data["customers"])
+        if rng.random() < 0.10:
+            body["voucher_codes"] = [data["voucher"]]
+        return body
+
+    class Till(FastHttpUser):
+        host = base
+        wait_time = constant_throughput(rate) if rate > 0 else between(0, 0)
+
+        def _send(self, name: str, method: str, path: str, ok: tuple[int, ...], **kwargs):
+            start = time.perf_counter()
+            with self.client.request(
+                method, path, name=name, catch_response=True, **kwargs
+            ) as response:
+                elapsed = (time.perf_counter() - start) * 1000
+                if response.status_code in ok:
+                    response.success()
+                else:
+                    response.failure(f"status {response.status_code}")
+                if measuring["on"]:
+                    records.append((name, response.status_code, elapsed))
+                return response
+
+        @task(MIX["lookup"])
+        def lookup(self):
+            phone = rng.choice(data["phones"])
+            self._send(
+                "lookup",
+                "GET",
+                "/api/v1/customers/lookup",
+                (200,),
+                params={"phone": phone},
+                headers=auth,
+            )
+
+        @task(MIX["checkout"])
+        def checkout(self):
+            body, key = basket(), str(uuid.uuid4())
+            response = self._send(
+                "checkout",
+                "POST",
+                "/api/v1/transactions",
+                (201, 422),  # 422: a refused redemption (points spent meanwhile), not an error
+                json=body,
+                headers={**auth, "Idempotency-Key": key},
+            )
+            sale = {
+                "key": key,
+                "status": response.status_code,
+                "customer_id": body.get("customer_id"),
+            }
+            if response.status_code == 201:
+                answer = response.json()
+                sale.update(id=answer["transaction"]["id"], points=answer["points_earned"])
+            sales.append(sale)
+
+        @task(MIX["quote"])
+        def quote(self):
+            self._send(
+                "quote", "POST", "/api/v1/checkout/quote", (200, 422), json=basket(), headers=auth
+            )
+
+    env = Environment(user_classes=[Till], stop_timeout=30)  # stop: let answers arrive
+    runner = env.create_local_runner()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    runner.start(USERS, spawn_rate=USERS)
+    gevent.sleep(warmup)
+    measuring["on"] = True
+    started = time.perf_counter()
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    gevent.sleep(seconds)
+    measuring["on"] = False
+    elapsed = time.perf_counter() - started
+    cpu2 = resource.getrusage(resource.RUSAGE_SELF)
+    runner.stop()  # each user finishes its request: every accepted sale must be known
+    runner.quit()
+    client_cpu = (cpu2.ru_utime + cpu2.ru_stime) - (cpu1.ru_utime + cpu1.ru_stime)
+    del cpu0
+    Path(out).write_text(
+        json.dumps(
+            {"seconds": elapsed, "records": records, "sales": sales, "client_cpu": client_cpu}
+        )
+    )
+    print(json.dumps({"requests": len(records), "sales": len(sales)}))
+
+
+def child_reconcile(database_url: str, fixtures: str, results: str) -> None:
+    _django(database_url)
+    from collections import Counter
+
+    from langganan.core.models import Merchant
+    from langganan.loyalty.ledger import ledger_discrepancies
+    from langganan.loyalty.models import CheckoutRecord, Journal
+    from langganan.sales.models import Transaction
+
+    data = json.loads(Path(fixtures).read_text())
+    merchant = Merchant.objects.get(slug=SLUG)
+    members = set(data["members"])
+    accepted = []
+    for path in results.split(","):
+        accepted += [s for s in json.loads(Path(path).read_text())["sales"] if s["status"] == 201]
+    ids = [s["id"] for s in accepted]
+    keys = [s["key"] for s in accepted]
+    found = Counter(
+        Transaction.objects.filter(merchant=merchant, pk__in=ids).values_list("pk", flat=True)
+    )
+    earn = Counter(
+        Journal.objects.filter(merchant=merchant, kind="earn", transaction_id__in=ids).values_list(
+            "transaction_id", flat=True
+        )
+    )
+    wrong_earn = [
+        s["id"]
+        for s in accepted
+        if earn[s["id"]] != (1 if s["customer_id"] in members and s.get("points", 0) > 0 else 0)
+    ]
+    member_sales = sum(1 for s in accepted if s["customer_id"] in members)
+    sales_now = Transaction.objects.filter(merchant=merchant, kind="sale").count()
+    records = CheckoutRecord.objects.filter(merchant=merchant, key__in=keys).count()
+    report = {
+        "accepted": len(accepted),
+        "distinct_ids": len(set(ids)),
+        "ids_found_once": sum(1 for i in set(ids) if found[i] == 1),
+        "member_sales": member_sales,
+        "member_sales_with_one_earn": sum(
+            1 for s in accepted if s["customer_id"] in members and earn[s["id"]] == 1
+        ),
+        "wrong_earn_journals": len(wrong_earn),
+        "new_sales": sales_now - data["sales_before"],
+        "idempotency_records": records,
+        "ledger_discrepancies": len(ledger_discrepancies(merchant)),
+    }
+    report["ok"] = (
+        report["accepted"]
+        == report["distinct_ids"]
+        == report["ids_found_once"]
+        == report["new_sales"]
+        == report["idempotency_records"]
+        and report["wrong_earn_journals"] == 0
+        and report["ledger_discrepancies"] == 0
+    )
+    print(json.dumps(report))
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+def _url(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def _run(argv: list[str], env: dict, **kwargs) -> str:
+    out = subprocess.run(argv, env=env, check=True, capture_output=True, text=True, **kwargs)
+    return out.stdout
+
+
+def _child(args: list[str], env: dict) -> dict:
+    return json.loads(_run([sys.executable, str(HERE / "api.py"), *args], env).splitlines()[-1])
+
+
+def prepare(env: dict, customers: int) -> float:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{DB_NAME}"')
+    started = time.perf_counter()
+    cli = str(BIN / "langganan")
+    _run([cli, "migrate"], env)
+    _run([cli, "demo", "--slug", SLUG, "--customers", str(customers)], env)
+    _run([cli, "analyze", "--merchant", SLUG], env)
+    # A live database has planner statistics (autovacuum keeps them); a freshly loaded one has
+    # none until autovacuum comes by, and the planner then picks plans 500 times slower.
+    with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as c:
+        c.autocommit = True
+        c.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict, server_args: list[str], log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "langganan.config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *server_args,
+    ]
+    handle = log.open("w")
+    server = subprocess.Popen(argv, env=env, stdout=handle, stderr=handle, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2):  # noqa: S310
+                return server, base
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the gunicorn workers)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarise(result: dict) -> dict:
+    seconds = result["seconds"]
+    by_name: dict[str, list] = {}
+    for name, status, ms in result["records"]:
+        by_name.setdefault(name, []).append((status, ms))
+    rows = {}
+    for name in [*MIX, "all"]:
+        items = (
+            [(s, ms) for _n, s, ms in result["records"]] if name == "all" else by_name.get(name, [])
+        )
+        times = [ms for _s, ms in items]
+        statuses: dict[int, int] = {}
+        for status, _ms in items:
+            statuses[status] = statuses.get(status, 0) + 1
+        errors = sum(n for s, n in statuses.items() if s == 0 or s >= 500 or s in (401, 404, 409))
+        rows[name] = {
+            "requests": len(items),
+            "rps": len(items) / seconds,
+            "p50": percentile(times, 0.50),
+            "p99": percentile(times, 0.99),
+            "statuses": statuses,
+            "errors": errors,
+        }
+    return rows
+
+
+def run_load(env, base, fixtures, out, warmup, seconds, rate) -> dict:
+    _child(
+        ["locust", base, str(fixtures), str(out), str(warmup), str(seconds), str(rate)],
+        {**env, "PYTHONUNBUFFERED": "1"},
+    )
+    return json.loads(out.read_text())
+
+
+def main(argv: list[str] | None = None) -> list[str]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--warmup", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=7, help="requests/s per user when paced")
+    parser.add_argument("--repeat", type=int, default=3, help="paced runs per server")
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument(
+        "--reuse", action="store_true", help=f"keep the {DB_NAME} database of an earlier run"
+    )
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop gunicorn on the way out
+    env = {**os.environ, "DATABASE_URL": _url(DB_NAME), "SECRET_KEY": "bench", "DEBUG": "0"}
+    env.pop("LANGGANAN_DATA_DIR", None)
+    tmp = Path(tempfile.mkdtemp(prefix="langganan-bench-api-"))
+    print(f"building {DB_NAME} ({args.customers} customers)…", flush=True)
+    build = 0.0 if args.reuse else prepare(env, args.customers)
+    fixtures = tmp / "fixtures.json"
+    setup = _child(["setup", env["DATABASE_URL"], str(fixtures)], env)
+    print(f"built in {build:.0f} s: {setup}", flush=True)
+    outputs: list[Path] = []
+    table: list[tuple[str, str, dict, float, float]] = []
+    for server_name in args.servers.split(","):
+        server, base = start_server(env, SERVERS[server_name], tmp / f"{server_name}.log")
+        try:
+            loads = [("paced", args.rate)] * args.repeat + [("saturated", 0.0)]
+            for index, (load, rate) in enumerate(loads):
+                out = tmp / f"{server_name}-{index}.json"
+                cpu_before = _cpu_of(server.pid)
+                result = run_load(env, base, fixtures, out, args.warmup, args.seconds, rate)
+                server_cpu = (_cpu_of(server.pid) - cpu_before) / (args.seconds + args.warmup)
+                outputs.append(out)
+                rows = summarise(result)
+                client_cpu = result["client_cpu"] / result["seconds"]
+                table.append((server_name, load, rows, server_cpu, client_cpu))
+                a = rows["all"]
+                print(
+                    f"{server_name} {load}: {a['rps']:.0f} req/s, p50 {a['p50']:.0f} ms, "
+                    f"p99 {a['p99']:.0f} ms, errors {a['errors']}, statuses {a['statuses']}, "
+                    f"server CPU {server_cpu:.2f}, client CPU {client_cpu:.2f}",
+                    flush=True,
+                )
+        finally:
+            stop_server(server)
+    reconcile = _child(
+        ["reconcile", env["DATABASE_URL"], str(fixtures), ",".join(str(p) for p in outputs)], env
+    )
+    print(f"reconcile: {reconcile}", flush=True)
+    return section(args, setup, build, table, reconcile)
+
+
+def _median_rows(runs: list[dict]) -> dict:
+    merged = {}
+    for name in [*MIX, "all"]:
+        merged[name] = {
+            key: statistics.median(r[name][key] for r in runs)
+            for key in ("rps", "p50", "p99", "requests")
+        }
+        merged[name]["errors"] = sum(r[name]["errors"] for r in runs)
+        statuses: dict[int, int] = {}
+        for r in runs:
+            for status, n in r[name]["statuses"].items():
+                statuses[int(status)] = statuses.get(int(status), 0) + n
+        merged[name]["statuses"] = statuses
+    return merged
+
+
+def section(args, setup: dict, build: float, table: list, reconcile: dict) -> list[str]:
+    lines = [
+        "<!-- section: api -->",
+        "## POS API under load (gunicorn + PostgreSQL, locust)",
+        "",
+        f"Command: `python bench/run.py --only api` (`bench/api.py`). A fresh PostgreSQL "
+        f"database `{DB_NAME}` with the demo café (`langganan demo --customers "
+        f"{args.customers}` and `langganan analyze`: {setup['customers']:,} customers with a "
+        f"phone, {setup['members']:,} members, {setup['products']} menu items, "
+        f"{setup['sales_before']:,} past sales), built in {build:.0f} s. Locust "
+        f"(FastHttpUser, in a child process on the same 2 cores as the server and PostgreSQL) "
+        f"runs {USERS} users: 60 % lookup by the phone of a random customer, 30 % checkout "
+        f"(`POST /transactions`, a fresh Idempotency-Key, 1–4 menu items; 70 % with a "
+        f"customer, 10 % redeeming points, 10 % with a voucher), 10 % quote. "
+        f"{args.warmup:.0f} s warm-up, then {args.seconds:.0f} s measured. **Paced**: each user "
+        f"sends {args.rate:g} requests/s ({USERS * args.rate:.0f} req/s offered); "
+        f"**saturated**: no pause between requests. Paced rows are medians of "
+        f"{args.repeat} runs; saturated is one run. Latency is measured by the client "
+        f"(connect to answer). Errors: 5xx, 409, 401, 404 or a failed connection; 422 "
+        f"(a redemption refused: fewer redeemable points than asked, e.g. spent meanwhile or "
+        f"lapsed) is counted apart.",
+        "",
+        "| server | load | endpoint | req/s | p50 ms | p99 ms | errors | other statuses |",
+        "|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    grouped: dict[tuple[str, str], list] = {}
+    cpu: dict[tuple[str, str], list] = {}
+    for server_name, load, rows, server_cpu, client_cpu in table:
+        grouped.setdefault((server_name, load), []).append(rows)
+        cpu.setdefault((server_name, load), []).append((server_cpu, client_cpu))
+    best = None
+    for (server_name, load), runs in grouped.items():
+        rows = _median_rows(runs)
+        for name in [*MIX, "all"]:
+            r = rows[name]
+            other = ", ".join(
+                f"{s}: {n}" for s, n in sorted(r["statuses"].items()) if s not in (200, 201)
+            )
+            label = f"**{name}**" if name == "all" else name
+            lines.append(
+                f"| {server_name} | {load} | {label} | {r['rps']:.0f} | {r['p50']:.0f} | "
+                f"{r['p99']:.0f} | {r['errors']} | {other or '–'} |"
+            )
+        if load == "paced":
+            a = rows["all"]
+            if best is None or (a["p99"], -a["rps"]) < (best[1]["p99"], -best[1]["rps"]):
+                best = (server_name, a)
+    lines += [
+        "",
+        "CPU (cores busy, median): "
+        + "; ".join(
+            f"{s} {load}: server {statistics.median(c[0] for c in v):.2f}, locust "
+            f"{statistics.median(c[1] for c in v):.2f}"
+            for (s, load), v in cpu.items()
+        )
+        + ".",
+    ]
+    ok = "yes" if reconcile["ok"] else "**NO**"
+    lines += [
+        "",
+        f"Reconciliation after all runs ({ok}): {reconcile['accepted']:,} checkouts accepted "
+        f"(201), {reconcile['distinct_ids']:,} distinct transaction ids, "
+        f"{reconcile['ids_found_once']:,} found exactly once in the database; "
+        f"{reconcile['new_sales']:,} new sales in the database; "
+        f"{reconcile['idempotency_records']:,} idempotency records; "
+        f"{reconcile['member_sales_with_one_earn']:,} of {reconcile['member_sales']:,} "
+        f"members' sales with exactly one earn journal (the others earned 0 points and have "
+        f"none), {reconcile['wrong_earn_journals']} sales with a wrong number of earn "
+        f"journals; ledger discrepancies: "
+        f"{reconcile['ledger_discrepancies']}.",
+    ]
+    if best is not None:
+        met = best[1]["rps"] >= 300 and best[1]["p99"] <= 150 and reconcile["ok"]
+        lines += [
+            "",
+            f"Target (≥ 300 req/s with p99 ≤ 150 ms at {USERS} clients, nothing lost or "
+            f"duplicated): {'met' if met else 'not met'} — best paced server {best[0]}: "
+            f"{best[1]['rps']:.0f} req/s, p99 {best[1]['p99']:.0f} ms.",
+        ]
+    lines += ["", *ANALYSIS]
+    return lines + [""]
+
+
+#: What profiling found (cProfile and CaptureQueriesContext on this database, one request at a
+#: time through Django's test client; see the docstring of ``main``).
+ANALYSIS = [
+    "Where the time goes (one request at a time, Django's test client, this database): a "
+    "lookup costs about 24 ms and 9 queries, a checkout about 60 ms and 57 queries (66 with a "
+    "voucher), a quote about 13 ms and 8 queries; nearly all of it is Python in the ORM and "
+    "the loyalty services, not waiting for PostgreSQL. At 60/30/10 that is about 35 ms of one "
+    "core per request, so two cores shared with PostgreSQL and the load generator top out "
+    "near 60–75 requests/s whatever the worker model: the throughput above is CPU-bound, and "
+    "latency at 50 clients is queueing (Little's law: 50 clients / 70 req/s ≈ 0.7 s). The "
+    "target needs about 5 ms of CPU per request. Found and fixed on the way: a freshly loaded "
+    "database without planner statistics made the lookup's ledger query take 90 ms instead "
+    "of 0.1 ms (the benchmark now runs `VACUUM ANALYZE` after loading, as autovacuum would). "
+    "What would cut the cost, all in the loyalty services rather than the API layer: the "
+    "checkout looks its accounts up about 7 times (`customer_account`, a get-or-create each "
+    "time) and reloads each balance after posting; each member's sale re-aggregates the "
+    "member's spend and visits over all their sales for the tier check; the merchant and the "
+    "program are fetched 3 times each; the cashier's card also reads the last 10 ledger "
+    "movements, which it does not show.",
+]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "setup":
+        child_setup(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] == "locust":
+        base, fixtures, out, warmup, seconds, rate = sys.argv[2:8]
+        child_locust(base, fixtures, out, float(warmup), float(seconds), float(rate))
+    elif len(sys.argv) > 1 and sys.argv[1] == "reconcile":
+        child_reconcile(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        print("\n".join(main()))
