@@ -67,6 +67,7 @@ def test_a_member_checkout_records_the_sale_and_earns_points(shop):
     assert result["points_earned"] == 5  # 1 point per full Rp 10.000
     assert result["balances"]["points"] == 5
     assert result["receipt_line"].startswith("Poin +5")
+    assert (result["balances"]["tab_owed"], result["balances"]["tab_limit"]) == ("0.00", "0.00")
     assert ledger_discrepancies(shop["merchant"]) == []
 
 

@@ -734,8 +734,8 @@ def _balances(customer: Customer | None, member: Member | None, changed: bool) -
         "balances": {
             "points": int(accounts["points"].balance),
             "store_credit": str(accounts["credit"].balance),
-            "tab_owed": str(-tab.balance if tab.balance < 0 else ZERO),
-            "tab_limit": str(-tab.floor),
+            "tab_owed": str(_money(abs(min(tab.balance, ZERO)))),
+            "tab_limit": str(_money(abs(tab.floor))),
         },
         "tier": (
             {"name": member.tier.name, "changed": changed}
