@@ -1,4 +1,5 @@
 import json
+import os
 
 from click.testing import CliRunner
 from django.contrib.auth import authenticate
@@ -58,3 +59,23 @@ def test_user_create_for_an_unknown_merchant_is_a_clear_error(db):
     result = run("user", "create", "--merchant", "nope", "--username", "x", "--role", "owner")
     assert result.exit_code == 1
     assert "no merchant with this slug: nope" in result.output
+
+
+def test_a_command_on_a_database_never_migrated_says_to_migrate(tmp_path):
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "LANGGANAN_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "langganan.cli", "loyalty", "check", "--merchant", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "langganan migrate" in done.stderr and "Traceback" not in done.stderr

@@ -6,12 +6,13 @@ printed as ``Error: …`` with exit status 1, never as a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
 
 import click
+
+from langganan.core.commandline import domain_errors
 
 
 def _setup_django() -> None:
@@ -19,21 +20,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def domain_errors(func):
-    """Turn domain errors into a clear message and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from langganan.core.errors import LanggananError
-
-        try:
-            return func(*args, **kwargs)
-        except LanggananError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
 
 
 @click.group()

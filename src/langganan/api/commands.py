@@ -9,25 +9,11 @@ idempotency records.
 
 from __future__ import annotations
 
-import functools
 import json
 
 import click
 
-
-def _domain_errors(func):
-    """Domain errors become ``Error: …`` and exit status 1 (as in ``langganan.cli``)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from langganan.core.errors import LanggananError
-
-        try:
-            return func(*args, **kwargs)
-        except LanggananError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
+from langganan.core.commandline import domain_errors
 
 
 @click.group()
@@ -39,7 +25,7 @@ def apikey() -> None:
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @click.option("--outlet", "outlet_code", required=True, help="The outlet's code.")
 @click.option("--name", default="", help="A name to recognise the key by, e.g. the till.")
-@_domain_errors
+@domain_errors
 def apikey_create_cmd(merchant_slug: str, outlet_code: str, name: str) -> None:
     """Create a key and print it once: only its hash is stored."""
     from langganan.api.services import api_key_create
@@ -56,7 +42,7 @@ def apikey_create_cmd(merchant_slug: str, outlet_code: str, name: str) -> None:
 @apikey.command("list")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_domain_errors
+@domain_errors
 def apikey_list_cmd(merchant_slug: str, as_json: bool) -> None:
     """List the merchant's keys (prefixes only, never the keys)."""
     from langganan.api.selectors import api_key_list
@@ -88,7 +74,7 @@ def apikey_list_cmd(merchant_slug: str, as_json: bool) -> None:
 
 @apikey.command("revoke")
 @click.argument("prefix")
-@_domain_errors
+@domain_errors
 def apikey_revoke_cmd(prefix: str) -> None:
     """Revoke the key with this prefix: it stops working at once."""
     from langganan.api.services import api_key_revoke
@@ -105,7 +91,7 @@ def apikey_revoke_cmd(prefix: str) -> None:
     show_default=True,
     help="Delete idempotency records older than this (at least 72 hours).",
 )
-@_domain_errors
+@domain_errors
 def apikey_purge_cmd(older_than_hours: int) -> None:
     """Delete old idempotency records of sales and refunds (kept at least 72 hours)."""
     from datetime import timedelta

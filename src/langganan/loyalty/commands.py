@@ -10,7 +10,6 @@ The daily jobs are meant for cron, e.g. every night after midnight Asia/Jakarta:
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from datetime import date, datetime
@@ -18,23 +17,10 @@ from decimal import Decimal
 
 import click
 
+from langganan.core.commandline import domain_errors
+
 ERR_CUSTOMER_REFERENCE = "no customer with this phone, member code or reference: {reference}"
 ERR_NOW = "--now must be an ISO date-time, e.g. 2025-01-31T23:00"
-
-
-def _domain_errors(func):
-    """Domain errors become ``Error: …`` and exit status 1 (as in ``langganan.cli``)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from langganan.core.errors import LanggananError
-
-        try:
-            return func(*args, **kwargs)
-        except LanggananError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
 
 
 def _merchant(slug: str):
@@ -152,7 +138,7 @@ def import_balances_cmd(merchant_slug: str, path: str, set_limit: bool, as_json:
 @loyalty.command("expire")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @click.option("--now", "now_text", default=None, help="Expire as of this ISO date-time.")
-@_domain_errors
+@domain_errors
 def expire_cmd(merchant_slug: str, now_text: str | None) -> None:
     """Expire the points whose expiry date has passed."""
     from langganan.loyalty.points import points_expire_due
@@ -166,7 +152,7 @@ def expire_cmd(merchant_slug: str, now_text: str | None) -> None:
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @click.option("--days", default=7, show_default=True, help="Announce expiry this many days ahead.")
 @click.option("--now", "now_text", default=None, help="Run as of this ISO date-time.")
-@_domain_errors
+@domain_errors
 def remind_expiring_cmd(merchant_slug: str, days: int, now_text: str | None) -> None:
     """Send the points.expiring webhook for points expiring in --days days (run daily)."""
     from langganan.loyalty.reminders import points_expiring_announce
@@ -178,7 +164,7 @@ def remind_expiring_cmd(merchant_slug: str, days: int, now_text: str | None) -> 
 
 @loyalty.command("review-tiers")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
-@_domain_errors
+@domain_errors
 def review_tiers_cmd(merchant_slug: str) -> None:
     """Review every member's tier (upgrades and downgrades by the program's window)."""
     from django.utils import timezone
@@ -200,7 +186,7 @@ def review_tiers_cmd(merchant_slug: str) -> None:
     default=None,
     help="The day to run for (YYYY-MM-DD; default: today in the merchant's time zone).",
 )
-@_domain_errors
+@domain_errors
 def birthdays_cmd(merchant_slug: str, day: datetime | None) -> None:
     """Give the birthday bonus to the members whose birthday it is."""
     from django.utils import timezone
@@ -215,7 +201,7 @@ def birthdays_cmd(merchant_slug: str, day: datetime | None) -> None:
 
 @loyalty.command("check")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
-@_domain_errors
+@domain_errors
 def check_cmd(merchant_slug: str) -> None:
     """Check that every balance equals the sum of its entries and every journal balances."""
     from langganan.loyalty.ledger import ledger_discrepancies
@@ -235,7 +221,7 @@ def check_cmd(merchant_slug: str) -> None:
 @loyalty.command("tab-ageing")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_domain_errors
+@domain_errors
 def tab_ageing_cmd(merchant_slug: str, as_json: bool) -> None:
     """Who owes on their tab, split by the age of the unpaid charges (oldest paid first)."""
     from django.utils import timezone
@@ -279,7 +265,7 @@ def tab_ageing_cmd(merchant_slug: str, as_json: bool) -> None:
     "--customer", "reference", required=True, help="Phone, member code or customer reference."
 )
 @click.argument("amount")
-@_domain_errors
+@domain_errors
 def set_limit_cmd(merchant_slug: str, reference: str, amount: str) -> None:
     """Set how much a customer may owe on their tab (Rupiah; 0 closes the tab to new debt)."""
     from django.utils import timezone

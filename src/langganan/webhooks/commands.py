@@ -13,28 +13,14 @@ Several ``deliver`` workers may run at once: a delivery is claimed by one of the
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 
 import click
 
+from langganan.core.commandline import domain_errors
+
 EVENT_NAMES = ["customer.created", "transaction.recorded", "tier.changed", "points.expiring"]
-
-
-def _domain_errors(func):
-    """Domain errors become ``Error: …`` and exit status 1 (as in ``langganan.cli``)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from langganan.core.errors import LanggananError
-
-        try:
-            return func(*args, **kwargs)
-        except LanggananError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
 
 
 @click.group()
@@ -52,7 +38,7 @@ def webhooks() -> None:
     type=click.Choice(EVENT_NAMES),
     help="An event to send (repeat for several); none: every event.",
 )
-@_domain_errors
+@domain_errors
 def webhooks_add_cmd(merchant_slug: str, url: str, events: tuple[str, ...]) -> None:
     """Add an endpoint and print its signing secret once."""
     from langganan.core.selectors import merchant_get
@@ -69,7 +55,7 @@ def webhooks_add_cmd(merchant_slug: str, url: str, events: tuple[str, ...]) -> N
 @webhooks.command("list")
 @click.option("--merchant", "merchant_slug", required=True, help="The merchant's slug.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_domain_errors
+@domain_errors
 def webhooks_list_cmd(merchant_slug: str, as_json: bool) -> None:
     """The merchant's endpoints (secrets are not shown)."""
     from langganan.core.selectors import merchant_get
@@ -104,7 +90,7 @@ def webhooks_list_cmd(merchant_slug: str, as_json: bool) -> None:
 
 @webhooks.command("remove")
 @click.argument("endpoint_id", type=int)
-@_domain_errors
+@domain_errors
 def webhooks_remove_cmd(endpoint_id: int) -> None:
     """Delete an endpoint and its deliveries."""
     from langganan.webhooks.services import webhook_endpoint_remove
@@ -123,7 +109,7 @@ def webhooks_remove_cmd(endpoint_id: int) -> None:
     help="Seconds between passes with --loop.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
-@_domain_errors
+@domain_errors
 def webhooks_deliver_cmd(loop: bool, interval: float, limit: int) -> None:
     """Send the due deliveries: one pass, or keep running with --loop."""
     from django.db import DatabaseError, close_old_connections
@@ -153,7 +139,7 @@ def webhooks_deliver_cmd(loop: bool, interval: float, limit: int) -> None:
 
 @webhooks.command("retry")
 @click.argument("delivery_id", type=int)
-@_domain_errors
+@domain_errors
 def webhooks_retry_cmd(delivery_id: int) -> None:
     """Put a failed delivery back in the queue, due now."""
     from langganan.webhooks.services import webhook_delivery_retry
