@@ -47,6 +47,7 @@ from langganan.core.models import Merchant, Outlet
 from langganan.customers.models import Customer
 from langganan.loyalty.ledger import accounts_lock, customer_account
 from langganan.loyalty.models import (
+    Account,
     CheckoutRecord,
     Journal,
     Member,
@@ -725,17 +726,24 @@ def _checkout_effects(
 def _balances(customer: Customer | None, member: Member | None, changed: bool) -> dict:
     if customer is None:
         return {"customer_id": None, "balances": None, "tier": None}
-    accounts = {k: customer_account(customer=customer, kind=k) for k in ("points", "credit", "tab")}
-    for account in accounts.values():
-        account.refresh_from_db(fields=["balance", "floor"])
-    tab = accounts["tab"]
+    # one query for the three balances, as they stand after this call's postings (an account
+    # the customer does not have yet is a zero balance with no credit)
+    current = {
+        kind: (balance, floor)
+        for kind, balance, floor in Account.objects.filter(
+            customer=customer, kind__in=["points", "credit", "tab"]
+        ).values_list("kind", "balance", "floor")
+    }
+    points, credit, (tab, floor) = (
+        current.get(k, (ZERO, ZERO)) for k in ("points", "credit", "tab")
+    )
     return {
         "customer_id": customer.pk,
         "balances": {
-            "points": int(accounts["points"].balance),
-            "store_credit": str(accounts["credit"].balance),
-            "tab_owed": str(_money(abs(min(tab.balance, ZERO)))),
-            "tab_limit": str(_money(abs(tab.floor))),
+            "points": int(points[0]),
+            "store_credit": str(_money(credit[0])),
+            "tab_owed": str(_money(abs(min(tab, ZERO)))),
+            "tab_limit": str(_money(abs(floor))),
         },
         "tier": (
             {"name": member.tier.name, "changed": changed}
