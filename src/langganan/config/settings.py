@@ -9,6 +9,9 @@ SECRET_KEY          Django secret key (default: generated once and kept in the d
 DEBUG               1/true/yes to enable debug mode (default off)
 ALLOWED_HOSTS       comma-separated host names (default 127.0.0.1,localhost)
 CSRF_TRUSTED_ORIGINS comma-separated origins, e.g. https://crm.example.id
+PUBLIC_BASE_URL     the address customers reach (opt-out links), default http://127.0.0.1:8000
+EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL,
+DEFAULT_FROM_EMAIL  the SMTP server campaign emails go out through (default localhost:25)
 """
 
 from __future__ import annotations
@@ -60,7 +63,9 @@ INSTALLED_APPS = [
     "langganan.loyalty",
     "langganan.api",
     "langganan.webhooks",
+    "langganan.campaigns",
     "langganan.web",
+    "django_q",  # the campaign worker: a database-backed task queue with schedules
 ]
 
 MIDDLEWARE = [
@@ -167,4 +172,34 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+# -- campaigns ------------------------------------------------------------------------------------
+
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "langganan@localhost")
+
+# `langganan worker` runs a django-q2 cluster on the database itself (the ORM broker): nothing
+# else has to run. Its schedules (campaign triggers, the outbox) are set by the worker command.
+Q_CLUSTER = {
+    "name": "langganan",
+    "orm": "default",
+    "workers": 1,
+    "recycle": 500,
+    "timeout": 600,
+    "retry": 900,
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 250,
+    "poll": 1,
+    "ack_failures": True,
 }

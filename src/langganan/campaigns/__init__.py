@@ -1,0 +1,1 @@
+"""Campaigns: audiences, triggers, templates, an outbox, channels, guardrails and ROI."""

@@ -1,0 +1,169 @@
+"""Message templates: ``{placeholders}``, optional ``[[…]]`` parts, and no blanks, ever.
+
+A template is plain text with fields in braces::
+
+    Halo {salutation}! Sudah waktunya {usual_order} lagi? [[Pakai kode {voucher_code} ya.]]
+
+Rules, in the order they apply:
+
+1. A field name must be one of :data:`FIELDS`; anything else is refused when the template is
+   saved (:func:`template_check`), so a typo never reaches a customer as ``{nmae}``.
+2. Every field has a fallback in each language (``usual_order`` → "menu favoritmu"), so a missing
+   value never renders as a blank or as the tag itself.
+3. A part in double brackets ``[[…]]`` is left out whole when a field inside it has no value of its
+   own (use it for sentences that only make sense with a voucher, points or a name).
+4. Spaces left by an empty name are tidied ("Halo Kak !" → "Halo Kak!").
+5. The opt-out line is added at the end when the template does not place ``{opt_out}`` itself.
+
+``{{`` and ``}}`` write literal braces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from langganan.core.errors import InvalidInput
+
+#: field → (Indonesian fallback, English fallback)
+FIELDS: dict[str, tuple[str, str]] = {
+    "salutation": ("Kak", "there"),  # "Kak Rina": greeting and first name
+    "greeting": ("Kak", ""),
+    "name": ("", ""),  # first name
+    "full_name": ("Pelanggan", "Customer"),
+    "usual_order": ("menu favoritmu", "your favourite"),
+    "points": ("0", "0"),
+    "tier": ("Member", "Member"),
+    "voucher_code": ("", ""),
+    "voucher_value": ("", ""),
+    "voucher_until": ("", ""),
+    "expiring_points": ("", ""),
+    "expiry_date": ("", ""),
+    "holiday": ("hari raya", "the holiday"),
+    "outlet": ("", ""),
+    "merchant": ("", ""),
+    "opt_out": ("", ""),
+}
+
+ERR_UNKNOWN_FIELD = "Unknown field(s) in the template: {fields}. Available: {available}."
+ERR_UNBALANCED = "The template has an unclosed {{ … }} or [[ … ]]."
+ERR_EMPTY = "The message is empty."
+ERR_VOUCHER_WITHOUT_OFFER = (
+    "The template mentions {{voucher_code}} outside an optional [[…]] part, but the campaign "
+    "gives no voucher."
+)
+
+OPT_OUT_LINE = {
+    "id": "Balas BERHENTI untuk berhenti menerima pesan dari {merchant}.",
+    "en": "Reply STOP to stop receiving messages from {merchant}.",
+}
+OPT_OUT_LINK_LINE = {
+    "id": "Berhenti berlangganan: {url}",
+    "en": "Unsubscribe: {url}",
+}
+
+_FIELD = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
+_ANY_BRACE_FIELD = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
+
+
+def fields_used(text: str) -> list[str]:
+    """The field names in ``text``, in order of first appearance."""
+    seen: list[str] = []
+    for name in _ANY_BRACE_FIELD.findall(text.replace("{{", "").replace("}}", "")):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def template_check(*texts: str, has_voucher: bool | None = None) -> None:
+    """Refuse unknown fields and unbalanced brackets (and, when ``has_voucher`` is False, a
+    voucher code that is not inside an optional part)."""
+    if not any((t or "").strip() for t in texts):
+        raise InvalidInput(ERR_EMPTY, field="body_id")
+    unknown: list[str] = []
+    for text in texts:
+        text = text or ""
+        stripped = text.replace("{{", "").replace("}}", "")
+        if stripped.count("[[") != stripped.count("]]") or re.search(r"\{[^{}]*$", stripped):
+            raise InvalidInput(ERR_UNBALANCED, field="body_id")
+        unknown += [n for n in fields_used(text) if n not in FIELDS and n not in unknown]
+        if has_voucher is False and "voucher_code" in fields_used(_OPTIONAL.sub("", text)):
+            raise InvalidInput(ERR_VOUCHER_WITHOUT_OFFER, field="body_id")
+    if unknown:
+        raise InvalidInput(
+            ERR_UNKNOWN_FIELD.format(
+                fields=", ".join("{" + n + "}" for n in unknown),
+                available=", ".join("{" + n + "}" for n in FIELDS),
+            ),
+            field="body_id",
+        )
+
+
+def _value(values: Mapping[str, str], name: str, language: str) -> str:
+    given = str(values.get(name) or "").strip()
+    if given:
+        return given
+    fallback_id, fallback_en = FIELDS[name]
+    return fallback_en if language == "en" else fallback_id
+
+
+def _has_own(values: Mapping[str, str], name: str) -> bool:
+    return bool(str(values.get(name) or "").strip())
+
+
+def _tidy(text: str) -> str:
+    lines = []
+    for line in text.splitlines():
+        line = re.sub(r"[ \t]{2,}", " ", line)
+        line = re.sub(r" +([,.!?;:])", r"\1", line)
+        lines.append(line.strip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def render_text(text: str, values: Mapping[str, str], language: str = "id") -> str:
+    """Fill ``text`` (see the module docstring); every field renders as a value or fallback."""
+    template_check(text)
+
+    def keep_optional(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        return inner if all(_has_own(values, n) for n in fields_used(inner)) else ""
+
+    text = _OPTIONAL.sub(keep_optional, text)
+    text = _FIELD.sub(lambda m: _value(values, m.group(1), language), text)
+    return _tidy(text.replace("{{", "{").replace("}}", "}"))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    #: the values of the body's fields in order (WhatsApp template parameters)
+    params: list[str]
+
+
+def render(
+    *,
+    subject: str,
+    body: str,
+    values: Mapping[str, str],
+    language: str = "id",
+    opt_out_url: str = "",
+) -> Rendered:
+    """Subject and body with the opt-out line guaranteed (a link when ``opt_out_url``)."""
+    values = dict(values)
+    line = OPT_OUT_LINE["en" if language == "en" else "id"].format(
+        merchant=values.get("merchant") or ""
+    )
+    if opt_out_url:
+        line += "\n" + OPT_OUT_LINK_LINE["en" if language == "en" else "id"].format(url=opt_out_url)
+    values["opt_out"] = line
+    text = body if "{opt_out}" in body else body.rstrip() + "\n\n{opt_out}"
+    rendered = render_text(text, values, language)
+    params = [_value(values, name, language) for name in fields_used(body) if name != "opt_out"]
+    return Rendered(
+        subject=render_text(subject, values, language) if subject else "",
+        body=rendered,
+        params=params,
+    )
