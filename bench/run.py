@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs for sizes below 1M")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument(
-        "--only", choices=["import", "pipeline", "api"], default=None, help="run one part only"
+        "--only", choices=["import", "pipeline", "api", "campaigns"], default=None, help="run one part only"
     )
     args = parser.parse_args()
     sections = {}
@@ -110,6 +110,10 @@ def main() -> None:
         import api  # needs PostgreSQL at 127.0.0.1:5432 (see bench/api.py)
 
         sections["api"] = "\n".join(api.main([]))
+    if args.only in (None, "campaigns"):
+        import campaigns
+
+        sections["campaigns"] = "\n".join(campaigns.main())
     previous = _sections(path.read_text()) if path.exists() else {}
     previous.update(sections)
     header = [
@@ -117,7 +121,7 @@ def main() -> None:
         "",
         f"Machine: {machine()}.",
         "",
-        "Command: `make bench` (`python bench/run.py`; `--only import|pipeline|api` runs one "
+        "Command: `make bench` (`python bench/run.py`; `--only import|pipeline|api|campaigns` runs one "
         "part). "
         "Numbers are medians of the runs shown; this machine is shared and noisy.",
         "",
@@ -128,7 +132,7 @@ def main() -> None:
 
 
 MARK = "<!-- section: {} -->"
-SECTIONS = ("import", "pipeline", "api")
+SECTIONS = ("import", "pipeline", "api", "campaigns")
 
 
 def _sections(text: str) -> dict[str, str]:
