@@ -125,7 +125,7 @@ def provider():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _http_handler(box))
     server.daemon_threads = True
     box.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield box
     server.shutdown()
