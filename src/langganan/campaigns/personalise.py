@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from langganan.core.money import format_rupiah
@@ -16,7 +14,6 @@ from langganan.loyalty.members import merchant_zone
 
 from .holidays_calendar import holiday_name
 from .models import Campaign
-from .optout import opt_out_token
 
 MONTHS_ID = (
     "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
@@ -47,16 +44,6 @@ def usual_order_text(usual: Any, language: str = "id") -> str:
     items = [name for name in map(_item, usual or []) if name][:2]
     joiner = " and " if language == "en" else " dan "
     return joiner.join(items)
-
-
-def opt_out_url(*, customer_id: int, channel: str) -> str:
-    """The customer's opt-out link for one channel (a signed token; see :mod:`.optout`)."""
-    token = opt_out_token(customer_id=customer_id, channel=channel)
-    try:
-        path = reverse("campaigns:optout", kwargs={"token": token})
-    except NoReverseMatch:
-        path = f"/c/optout/{token}/"
-    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def customer_values(

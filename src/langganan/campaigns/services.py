@@ -33,6 +33,7 @@ from langganan.customers.models import Channel, Customer
 
 from . import audiences, guardrails, templating
 from .holidays_calendar import ERR_UNKNOWN_HOLIDAY, HOLIDAYS
+from .links import opt_out_url
 from .models import (
     Audience,
     Campaign,
@@ -43,7 +44,7 @@ from .models import (
     MessageTemplate,
     Recipient,
 )
-from .personalise import customer_values, offer_values, opt_out_url
+from .personalise import customer_values, offer_values
 from .triggers import DUE, Due
 
 ERR_NAME_TAKEN = "A {what} with this name already exists."

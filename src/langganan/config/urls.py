@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("langganan.api.urls")),
+    path("", include("langganan.campaigns.urls")),
     path("", include("langganan.web.urls")),
 ]
