@@ -139,7 +139,7 @@ def render_text(text: str, values: Mapping[str, str], language: str = "id") -> s
 class Rendered:
     subject: str
     body: str
-    #: the values of the body's fields in order (WhatsApp template parameters)
+    #: the values of the body's fields outside optional parts, in order (WhatsApp parameters)
     params: list[str]
 
 
@@ -161,7 +161,13 @@ def render(
     values["opt_out"] = line
     text = body if "{opt_out}" in body else body.rstrip() + "\n\n{opt_out}"
     rendered = render_text(text, values, language)
-    params = [_value(values, name, language) for name in fields_used(body) if name != "opt_out"]
+    # An approved WhatsApp template has no optional parts: its parameters are the fields
+    # outside them, each with a value or its fallback.
+    params = [
+        _value(values, name, language)
+        for name in fields_used(_OPTIONAL.sub("", body))
+        if name != "opt_out"
+    ]
     return Rendered(
         subject=render_text(subject, values, language) if subject else "",
         body=rendered,
