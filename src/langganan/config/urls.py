@@ -6,4 +6,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("langganan.api.urls")),
     path("", include("langganan.web.urls")),
+    path("", include("langganan.campaigns.web_urls")),
 ]
