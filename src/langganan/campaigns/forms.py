@@ -248,8 +248,10 @@ class AudienceForm(forms.Form):
                 initial[key] = value
         return initial
 
-    def has_filters(self) -> bool:
-        return any(key in self.data for key in self.FILTER_FIELDS)
+    def filters_valid(self) -> bool:
+        """Whether every filter field is valid (the name may still be wrong)."""
+        self.is_valid()
+        return not any(key in self.errors for key in (*self.FILTER_FIELDS, "__all__"))
 
     def filters(self) -> dict[str, Any]:
         """The cleaned values as an audience filter (empty ones left out)."""

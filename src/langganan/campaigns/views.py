@@ -247,7 +247,7 @@ def _audience_builder(request, slug: str, pk: int | None):
         form = AudienceForm(initial=initial, merchant=merchant)
     # the live count and sample: of the submitted filters, or of the saved ones
     filters = None
-    if form.is_bound and form.is_valid():
+    if form.is_bound and form.filters_valid():
         filters = form.filters()
     elif not form.is_bound:
         filters = audience.filters if audience else {}
