@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/v1/", include("langganan.api.urls")),
     path("", include("langganan.campaigns.urls")),
     path("", include("langganan.web.urls")),
+    path("", include("langganan.campaigns.web_urls")),
 ]
