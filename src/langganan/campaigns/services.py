@@ -47,7 +47,7 @@ from .models import (
 from .personalise import customer_values, offer_values
 from .triggers import DUE, Due
 
-ERR_NAME_TAKEN = "A {what} with this name already exists."
+ERR_NAME_TAKEN = "There is already a {what} with this name."
 ERR_NAME_EMPTY = "The name is empty."
 ERR_KIND = "Unknown campaign kind {kind!r}."
 ERR_CHANNEL = "Unknown channel {channel!r}."

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from langganan.campaigns.models import Audience
+from langganan.campaigns.services import ERR_NAME_TAKEN
 from langganan.insights.models import InsightRun
 from tests.campaigns.core.conftest import insight_for
 from tests.campaigns.roi.factories import AudienceFactory
@@ -83,7 +84,7 @@ def test_save_needs_a_name_and_a_free_one(client, merchant, member):
     assert nameless.status_code == 400
     assert nameless.context["form"].errors["name"]
     assert taken.status_code == 400
-    assert "audience with this name already exists." in taken.content.decode()
+    assert ERR_NAME_TAKEN.format(what="audience") in taken.content.decode()
     assert Audience.objects.filter(merchant=merchant).count() == 1
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from langganan.campaigns.models import Campaign
+from langganan.campaigns.services import ERR_NAME_TAKEN
 from tests.campaigns.roi.factories import (
     AudienceFactory,
     CampaignFactory,
@@ -212,7 +213,7 @@ def test_create_shows_domain_errors_on_the_form(client, merchant, member):
     )
 
     assert taken.status_code == 400
-    assert "A campaign with this name already exists." in taken.content.decode()
+    assert ERR_NAME_TAKEN.format(what="campaign") in taken.content.decode()
     assert no_holiday.status_code == 400
     assert "A holiday campaign needs a holiday." in no_holiday.content.decode()
     assert not Campaign.objects.filter(name="Lebaran").exists()
