@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
 
 from langganan.core.money import format_rupiah
+from langganan.customers.greetings import derive_greeting
 from langganan.customers.models import Customer
 from langganan.loyalty.members import merchant_zone
 
@@ -46,10 +48,38 @@ def usual_order_text(usual: Any, language: str = "id") -> str:
     return joiner.join(items)
 
 
+@dataclass(frozen=True)
+class Person:
+    """The profile fields a message needs (read as plain values: no model instances)."""
+
+    id: int
+    full_name: str
+    greeting: str
+    gender: str
+    birth_date: date | None
+    phone: str | None
+    email: str
+
+    FIELDS = ("id", "full_name", "greeting", "gender", "birth_date", "phone", "email")
+
+    @classmethod
+    def of(cls, customer: Customer) -> Person:
+        return cls(*(getattr(customer, f) for f in cls.FIELDS))
+
+
+def people(ids: list[int]) -> dict[int, Person]:
+    """Profiles by id, read in chunks."""
+    found: dict[int, Person] = {}
+    for start in range(0, len(ids), 5000):
+        rows = Customer.objects.filter(pk__in=ids[start : start + 5000]).values_list(*Person.FIELDS)
+        found.update((row[0], Person(*row)) for row in rows)
+    return found
+
+
 def customer_values(
     *,
     campaign: Campaign,
-    customers: Iterable[Customer],
+    customers: Iterable[Customer | Person],
     now: datetime | None = None,
     language: str = "id",
 ) -> dict[int, dict[str, str]]:
@@ -57,14 +87,16 @@ def customer_values(
 
     Offer values (voucher, expiring points) are added by the caller per recipient.
     """
+    from langganan.insights.models import CustomerInsight
     from langganan.loyalty.models import Account, AccountKind, Member
 
     now = now or timezone.now()
-    customers = list(customers)
-    ids = [c.pk for c in customers]
+    persons = [c if isinstance(c, Person) else Person.of(c) for c in customers]
+    ids = [p.id for p in persons]
     today = now.astimezone(merchant_zone(campaign.merchant)).date()
     tiers: dict[int, str] = {}
     points: dict[int, int] = {}
+    usual: dict[int, Any] = {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         for customer_id, tier in Member.objects.filter(customer_id__in=chunk).values_list(
@@ -75,15 +107,11 @@ def customer_values(
             customer_id__in=chunk, kind=AccountKind.POINTS
         ).values_list("customer_id", "balance"):
             points[customer_id] = int(balance)
-    usual: dict[int, Any] = {}
-    from langganan.insights.models import CustomerInsight
-
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        for customer_id, order in CustomerInsight.objects.filter(customer_id__in=chunk).values_list(
-            "customer_id", "usual_order"
-        ):
-            usual[customer_id] = order
+        usual.update(
+            CustomerInsight.objects.filter(customer_id__in=chunk).values_list(
+                "customer_id", "usual_order"
+            )
+        )
     outlet = campaign.outlet.name if campaign.outlet_id else ""
     if not outlet:
         first = campaign.merchant.outlets.filter(is_active=True).order_by("code").first()
@@ -94,19 +122,19 @@ def customer_values(
         "holiday": holiday_name(campaign.holiday, language) if campaign.holiday else "",
     }
     values: dict[int, dict[str, str]] = {}
-    for customer in customers:
-        first_name = (customer.full_name or "").split(" ")[0]
-        greeting = customer.greeting_on(today)
-        member_points = points.get(customer.pk)
-        values[customer.pk] = {
+    for person in persons:
+        first_name = (person.full_name or "").split(" ")[0]
+        greeting = person.greeting or derive_greeting(person.gender, person.birth_date, today)
+        member_points = points.get(person.id)
+        values[person.id] = {
             **common,
             "greeting": greeting,
             "name": first_name,
-            "full_name": customer.full_name,
+            "full_name": person.full_name,
             "salutation": f"{greeting} {first_name}".strip(),
-            "usual_order": usual_order_text(usual.get(customer.pk), language),
+            "usual_order": usual_order_text(usual.get(person.id), language),
             "points": _number(member_points) if member_points is not None else "",
-            "tier": tiers.get(customer.pk, ""),
+            "tier": tiers.get(person.id, ""),
         }
     return values
 

@@ -32,6 +32,7 @@ from langganan.core.models import Merchant
 from langganan.customers.models import Channel, Customer
 
 from . import audiences, guardrails, templating
+from .bulk import db_value, insert_rows
 from .holidays_calendar import ERR_UNKNOWN_HOLIDAY, HOLIDAYS
 from .links import opt_out_url
 from .models import (
@@ -41,10 +42,11 @@ from .models import (
     CampaignStatus,
     Group,
     Message,
+    MessageStatus,
     MessageTemplate,
     Recipient,
 )
-from .personalise import customer_values, offer_values
+from .personalise import Person, customer_values, offer_values, people
 from .triggers import DUE, Due
 
 ERR_NAME_TAKEN = "There is already a {what} with this name."
@@ -257,7 +259,7 @@ def in_holdout(*, campaign_id: int, customer_id: int, occasion: str, percent: De
     return u * 100 < float(percent)
 
 
-def _address(customer: Customer, channel: str) -> str:
+def _address(customer: Customer | Person, channel: str) -> str:
     if channel == Channel.EMAIL:
         return (customer.email or "").strip()
     return customer.phone or ""
@@ -283,17 +285,6 @@ def _drop_assigned(campaign: Campaign, due: list[Due]) -> list[Due]:
     return fresh
 
 
-def _render_body(campaign: Campaign, values: dict[str, str], url: str) -> templating.Rendered:
-    template = campaign.template
-    return templating.render(
-        subject=template.subject_id,
-        body=template.body_id,
-        values=values,
-        language="id",
-        opt_out_url=url,
-    )
-
-
 def _welcome_voucher(customer: Customer, now: datetime):
     from langganan.loyalty.models import Member, Voucher
     from langganan.loyalty.vouchers import WELCOME_BATCH, voucher_issue_welcome
@@ -311,50 +302,67 @@ def _welcome_voucher(customer: Customer, now: datetime):
     return voucher_issue_welcome(member=member, at=now) if member is not None else None
 
 
-def _give_offers(
-    campaign: Campaign, recipients: list[Recipient], customers: dict[int, Customer], now
-) -> None:
+@dataclass(slots=True)
+class _Assignment:
+    customer_id: int
+    occasion: str
+    group: str
+    voucher: Any = None
+    bonus_points: int = 0
+
+
+def _give_offers(campaign: Campaign, treated: list[_Assignment], now: datetime) -> None:
     """Vouchers and bonus points for the treated recipients (inside the run's transaction)."""
     from langganan.loyalty.models import Member
     from langganan.loyalty.points import points_earn
     from langganan.loyalty.vouchers import voucher_issue_bulk
 
+    if not treated:
+        return
     if campaign.voucher_template_id:
-        by_occasion: dict[str, list[Recipient]] = {}
-        for r in recipients:
-            by_occasion.setdefault(r.occasion, []).append(r)
+        by_occasion: dict[str, list[_Assignment]] = {}
+        for a in treated:
+            by_occasion.setdefault(a.occasion, []).append(a)
         for occasion, group in by_occasion.items():
             batch = f"campaign-{campaign.pk}" + (f"-{occasion}" if occasion else "")
             issued = voucher_issue_bulk(
                 template=campaign.voucher_template,
-                customers=[customers[r.customer_id] for r in group],
+                customers=[
+                    Customer(pk=a.customer_id, merchant_id=campaign.merchant_id) for a in group
+                ],
                 at=now,
                 batch=batch[:64],
                 valid_days=campaign.voucher_valid_days,
             )
             by_customer = {v.customer_id: v for v in issued}
-            for r in group:
-                r.voucher = by_customer.get(r.customer_id)
-    elif campaign.kind == CampaignKind.WELCOME:
-        for r in recipients:
-            r.voucher = _welcome_voucher(customers[r.customer_id], now)
+            for a in group:
+                a.voucher = by_customer.get(a.customer_id)
+    needs_profiles = campaign.kind == CampaignKind.WELCOME or campaign.bonus_points
+    if not needs_profiles:
+        return
+    customers = Customer.objects.select_related("merchant").in_bulk(
+        [a.customer_id for a in treated]
+    )
+    if campaign.kind == CampaignKind.WELCOME and not campaign.voucher_template_id:
+        for a in treated:
+            a.voucher = _welcome_voucher(customers[a.customer_id], now)
     if campaign.bonus_points:
         members = set(
-            Member.objects.filter(customer_id__in=[r.customer_id for r in recipients]).values_list(
+            Member.objects.filter(customer_id__in=list(customers)).values_list(
                 "customer_id", flat=True
             )
         )
-        for r in recipients:
-            if r.customer_id in members:
+        for a in treated:
+            if a.customer_id in members:
                 points_earn(
-                    customer=customers[r.customer_id],
+                    customer=customers[a.customer_id],
                     points=campaign.bonus_points,
-                    key=f"campaign:{campaign.pk}:{r.customer_id}:{r.occasion}",
+                    key=f"campaign:{campaign.pk}:{a.customer_id}:{a.occasion}",
                     at=now,
                     kind="bonus",
                     memo=campaign.name[:100],
                 )
-                r.bonus_points = campaign.bonus_points
+                a.bonus_points = campaign.bonus_points
 
 
 def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunReport:
@@ -377,28 +385,24 @@ def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunRepor
             merchant=campaign.merchant, channel=campaign.channel, customer_ids=ids
         )
         capped = guardrails.capped_ids(policy=policy, customer_ids=consenting, now=now)
-        customers: dict[int, Customer] = {}
-        for start in range(0, len(ids), 5000):
-            customers.update(Customer.objects.in_bulk(ids[start : start + 5000]))
+        persons = people(sorted(consenting))
         no_consent = no_address = over_cap = 0
         eligible: list[Due] = []
         for d in due:
-            customer = customers.get(d.customer_id)
-            if customer is None or d.customer_id not in consenting:
+            person = persons.get(d.customer_id)
+            if person is None:
                 no_consent += 1
-            elif not _address(customer, campaign.channel):
+            elif not _address(person, campaign.channel):
                 no_address += 1
             elif d.customer_id in capped:
                 over_cap += 1
             else:
                 eligible.append(d)
-        recipients = [
-            Recipient(
-                merchant_id=campaign.merchant_id,
-                campaign=campaign,
-                customer_id=d.customer_id,
-                occasion=d.occasion,
-                group=Group.HOLDOUT
+        assignments = [
+            _Assignment(
+                d.customer_id,
+                d.occasion,
+                Group.HOLDOUT
                 if in_holdout(
                     campaign_id=campaign.pk,
                     customer_id=d.customer_id,
@@ -406,14 +410,39 @@ def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunRepor
                     percent=campaign.holdout_percent,
                 )
                 else Group.TREATED,
-                assigned_at=now,
             )
             for d in eligible
         ]
-        treated = [r for r in recipients if r.group == Group.TREATED]
-        _give_offers(campaign, treated, customers, now)
-        Recipient.objects.bulk_create(recipients, batch_size=CHUNK)
-        queued = _queue_messages(campaign, treated, eligible, customers, policy, now)
+        treated = [a for a in assignments if a.group == Group.TREATED]
+        _give_offers(campaign, treated, now)
+        at = db_value(Recipient, "assigned_at", now)
+        insert_rows(
+            Recipient,
+            (
+                "merchant",
+                "campaign",
+                "customer",
+                "occasion",
+                "group",
+                "assigned_at",
+                "voucher",
+                "bonus_points",
+            ),
+            (
+                (
+                    campaign.merchant_id,
+                    campaign.pk,
+                    a.customer_id,
+                    a.occasion,
+                    a.group,
+                    at,
+                    a.voucher.pk if a.voucher is not None else None,
+                    a.bonus_points,
+                )
+                for a in assignments
+            ),
+        )
+        queued = _queue_messages(campaign, treated, eligible, persons, policy, now)
         if campaign.kind == CampaignKind.BROADCAST:
             campaign.status = CampaignStatus.FINISHED
         campaign.last_run_at = now
@@ -424,61 +453,102 @@ def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunRepor
         no_address=no_address,
         capped=over_cap,
         treated=len(treated),
-        holdout=len(recipients) - len(treated),
+        holdout=len(assignments) - len(treated),
         queued=queued,
         **counts,
     )
 
 
-def _queue_messages(campaign, treated, eligible, customers, policy, now) -> int:
+def _queue_messages(campaign, treated, eligible, persons, policy, now) -> int:
+    """Render and write the treated recipients' messages (same transaction as the decision)."""
     if not treated:
         return 0
     due_by_key = {(d.customer_id, d.occasion): d for d in eligible}
-    send_from = guardrails.quiet_hours_end(policy, now)
-    messages = []
-    for start in range(0, len(treated), CHUNK):
-        chunk = treated[start : start + CHUNK]
-        values = customer_values(
-            campaign=campaign, customers=[customers[r.customer_id] for r in chunk], now=now
-        )
-        for r in chunk:
-            d = due_by_key[(r.customer_id, r.occasion)]
-            merged = dict(values[r.customer_id])
-            if d.tier:
-                merged["tier"] = d.tier
-            merged.update(
-                offer_values(
-                    voucher=r.voucher,
-                    expiring_points=d.expiring_points,
-                    expiry_date=d.expiry_date,
-                    merchant=campaign.merchant,
+    recipient_ids = {
+        (customer_id, occasion): pk
+        for customer_id, occasion, pk in Recipient.objects.filter(
+            campaign=campaign, group=Group.TREATED, message__isnull=True
+        ).values_list("customer_id", "occasion", "id")
+    }
+    created = db_value(Message, "created_at", now)
+    send_from = db_value(Message, "next_attempt_at", guardrails.quiet_hours_end(policy, now))
+    email = campaign.channel == Channel.EMAIL
+    template = campaign.template
+    columns = (
+        "merchant",
+        "campaign",
+        "recipient",
+        "customer",
+        "channel",
+        "manual",
+        "to",
+        "language",
+        "subject",
+        "body",
+        "template_name",
+        "template_params",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "provider_id",
+        "last_error",
+        "created_at",
+    )
+
+    def rows():
+        for start in range(0, len(treated), CHUNK):
+            chunk = treated[start : start + CHUNK]
+            values = customer_values(
+                campaign=campaign, customers=[persons[a.customer_id] for a in chunk], now=now
+            )
+            for a in chunk:
+                d = due_by_key[(a.customer_id, a.occasion)]
+                merged = values[a.customer_id]
+                if d.tier:
+                    merged["tier"] = d.tier
+                if a.voucher is not None or d.expiring_points or d.expiry_date:
+                    merged.update(
+                        offer_values(
+                            voucher=a.voucher,
+                            expiring_points=d.expiring_points,
+                            expiry_date=d.expiry_date,
+                            merchant=campaign.merchant,
+                        )
+                    )
+                url = (
+                    opt_out_url(customer_id=a.customer_id, channel=campaign.channel)
+                    if email
+                    else ""
                 )
-            )
-            url = (
-                opt_out_url(customer_id=r.customer_id, channel=campaign.channel)
-                if campaign.channel == Channel.EMAIL
-                else ""
-            )
-            rendered = _render_body(campaign, merged, url)
-            messages.append(
-                Message(
-                    merchant_id=campaign.merchant_id,
-                    campaign=campaign,
-                    recipient=r,
-                    customer_id=r.customer_id,
-                    channel=campaign.channel,
-                    manual=campaign.manual_whatsapp,
-                    to=_address(customers[r.customer_id], campaign.channel),
+                rendered = templating.render(
+                    subject=template.subject_id,
+                    body=template.body_id,
+                    values=merged,
                     language="id",
-                    subject=rendered.subject,
-                    body=rendered.body,
-                    template_name=campaign.template.whatsapp_template,
-                    template_params=rendered.params,
-                    next_attempt_at=send_from,
+                    opt_out_url=url,
                 )
-            )
-    Message.objects.bulk_create(messages, batch_size=CHUNK)
-    return len(messages)
+                yield (
+                    campaign.merchant_id,
+                    campaign.pk,
+                    recipient_ids[(a.customer_id, a.occasion)],
+                    a.customer_id,
+                    campaign.channel,
+                    campaign.manual_whatsapp,
+                    _address(persons[a.customer_id], campaign.channel),
+                    "id",
+                    rendered.subject,
+                    rendered.body,
+                    template.whatsapp_template,
+                    db_value(Message, "template_params", rendered.params),
+                    MessageStatus.QUEUED,
+                    0,
+                    send_from,
+                    "",
+                    "",
+                    created,
+                )
+
+    return insert_rows(Message, columns, rows())
 
 
 def campaigns_run_due(

@@ -20,9 +20,11 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from langganan.core.errors import InvalidInput
 
@@ -122,17 +124,59 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+Segment = tuple[str, Any]  # ("text", str) | ("field", name) | ("optional", [segments])
+
+
+def _segments(text: str) -> list[Segment]:
+    out: list[Segment] = []
+    pos = 0
+    for match in _FIELD.finditer(text):
+        if match.start() > pos:
+            out.append(("text", text[pos : match.start()]))
+        out.append(("field", match.group(1)))
+        pos = match.end()
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return [(k, v.replace("{{", "{").replace("}}", "}") if k == "text" else v) for k, v in out]
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> tuple[Segment, ...]:
+    """The checked template as segments, parsed once per distinct text."""
+    template_check(text)
+    compiled: list[Segment] = []
+    pos = 0
+    for match in _OPTIONAL.finditer(text):
+        compiled += _segments(text[pos : match.start()])
+        inner = _segments(match.group(1))
+        compiled.append(("optional", (tuple(inner), tuple(v for k, v in inner if k == "field"))))
+        pos = match.end()
+    compiled += _segments(text[pos:])
+    return tuple(compiled)
+
+
+def _fill(segments: tuple[Segment, ...], values: Mapping[str, str], language: str) -> str:
+    parts: list[str] = []
+    for kind, value in segments:
+        if kind == "text":
+            parts.append(value)
+        elif kind == "field":
+            parts.append(_value(values, value, language))
+        else:
+            inner, names = value
+            if all(_has_own(values, n) for n in names):
+                parts.append(_fill(inner, values, language))
+    return "".join(parts)
+
+
 def render_text(text: str, values: Mapping[str, str], language: str = "id") -> str:
     """Fill ``text`` (see the module docstring); every field renders as a value or fallback."""
-    template_check(text)
+    return _tidy(_fill(_compiled(text), values, language))
 
-    def keep_optional(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        return inner if all(_has_own(values, n) for n in fields_used(inner)) else ""
 
-    text = _OPTIONAL.sub(keep_optional, text)
-    text = _FIELD.sub(lambda m: _value(values, m.group(1), language), text)
-    return _tidy(text.replace("{{", "{").replace("}}", "}"))
+@functools.lru_cache(maxsize=256)
+def _parameter_fields(body: str) -> tuple[str, ...]:
+    return tuple(n for n in fields_used(_OPTIONAL.sub("", body)) if n != "opt_out")
 
 
 @dataclass(frozen=True)
@@ -163,11 +207,7 @@ def render(
     rendered = render_text(text, values, language)
     # An approved WhatsApp template has no optional parts: its parameters are the fields
     # outside them, each with a value or its fallback.
-    params = [
-        _value(values, name, language)
-        for name in fields_used(_OPTIONAL.sub("", body))
-        if name != "opt_out"
-    ]
+    params = [_value(values, name, language) for name in _parameter_fields(body)]
     return Rendered(
         subject=render_text(subject, values, language) if subject else "",
         body=rendered,
