@@ -24,6 +24,7 @@ from langganan.core.models import Merchant, Role
 from langganan.core.services import merchant_create, outlet_create, staff_user_create
 from langganan.customers.models import ConsentEvent, Customer
 from langganan.demo import menu
+from langganan.demo.campaigns import demo_campaigns_build, demo_campaigns_delete
 from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED
 from langganan.demo.loyalty import DemoIds, demo_loyalty_build, demo_loyalty_delete
 from langganan.demo.simulation import OUTLETS, DemoDataset, simulate_demo
@@ -78,6 +79,7 @@ def demo_merchant_build(
         merchant = merchant_create(slug=slug, name=name)
         counts, ids = _write(merchant, dataset)
         loyalty = demo_loyalty_build(merchant=merchant, dataset=dataset, ids=ids)
+        demo_campaigns_build(merchant=merchant, end=end, seed=seed)
     truth_rows = write_dataset_truth(truth_path, dataset) if truth_path else None
     return DemoBuild(
         merchant=merchant,
@@ -102,6 +104,7 @@ def demo_merchant_delete(*, merchant: Merchant) -> None:
     """
     from langganan.api.models import ApiKey
 
+    demo_campaigns_delete(merchant=merchant)
     demo_loyalty_delete(merchant=merchant)
     ApiKey.objects.filter(merchant=merchant).delete()  # it protects the outlet
     LineItem.objects.filter(transaction__merchant=merchant).delete()
