@@ -176,7 +176,9 @@ def _postgres_url() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(PG_ADMIN.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        with psycopg.connect(
+            PG_ADMIN.replace("postgres://", "postgresql://"), autocommit=True
+        ) as c:
             c.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
             c.execute(f"CREATE DATABASE {PG_DB}")
     except Exception as exc:  # noqa: BLE001 - reported as "not run"

@@ -95,7 +95,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs for sizes below 1M")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument(
-        "--only", choices=["import", "pipeline", "api", "campaigns"], default=None, help="run one part only"
+        "--only",
+        choices=["import", "pipeline", "api", "campaigns"],
+        default=None,
+        help="run one part only",
     )
     args = parser.parse_args()
     sections = {}
@@ -121,8 +124,8 @@ def main() -> None:
         "",
         f"Machine: {machine()}.",
         "",
-        "Command: `make bench` (`python bench/run.py`; `--only import|pipeline|api|campaigns` runs one "
-        "part). "
+        "Command: `make bench` (`python bench/run.py`; "
+        "`--only import|pipeline|api|campaigns` runs one part). "
         "Numbers are medians of the runs shown; this machine is shared and noisy.",
         "",
     ]
