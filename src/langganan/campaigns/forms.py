@@ -43,6 +43,11 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=CampaignKind.choices)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    language = forms.ChoiceField(
+        label=_("Language of the message"),
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+        initial="id",
+    )
     manual_whatsapp = forms.BooleanField(
         label=_("Manual WhatsApp (staff send each message from a wa.me link)"), required=False
     )

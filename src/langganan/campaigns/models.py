@@ -119,6 +119,13 @@ class Campaign(models.Model):
     outlet = models.ForeignKey(
         Outlet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+        default="id",
+        help_text=_("Which version of the template is sent."),
+    )
     # offer
     voucher_template = models.ForeignKey(
         "loyalty.Voucher",

@@ -135,6 +135,7 @@ def audience_update(
 # -- campaigns -------------------------------------------------------------------------------
 
 _OPTIONS = {
+    "language",
     "manual_whatsapp",
     "outlet",
     "voucher_template",
@@ -198,6 +199,8 @@ def campaign_create(
         raise InvalidInput(ERR_MANUAL_CHANNEL, field="manual_whatsapp")
     has_voucher = voucher is not None or kind == CampaignKind.WELCOME
     templating.template_check(template.body_id, has_voucher=has_voucher)
+    if template.body_en:
+        templating.template_check(template.body_en, has_voucher=has_voucher)
     if Campaign.objects.filter(merchant=merchant, name=name).exists():
         raise Conflict(ERR_NAME_TAKEN.format(what="campaign"), field="name")
     status = options.pop("status", CampaignStatus.DRAFT)
@@ -474,6 +477,8 @@ def _queue_messages(campaign, treated, eligible, persons, policy, now) -> int:
     send_from = db_value(Message, "next_attempt_at", guardrails.quiet_hours_end(policy, now))
     email = campaign.channel == Channel.EMAIL
     template = campaign.template
+    language = campaign.language
+    subject, body = template_texts(template, language)
     columns = (
         "merchant",
         "campaign",
@@ -499,7 +504,10 @@ def _queue_messages(campaign, treated, eligible, persons, policy, now) -> int:
         for start in range(0, len(treated), CHUNK):
             chunk = treated[start : start + CHUNK]
             values = customer_values(
-                campaign=campaign, customers=[persons[a.customer_id] for a in chunk], now=now
+                campaign=campaign,
+                customers=[persons[a.customer_id] for a in chunk],
+                now=now,
+                language=language,
             )
             for a in chunk:
                 d = due_by_key[(a.customer_id, a.occasion)]
@@ -521,11 +529,7 @@ def _queue_messages(campaign, treated, eligible, persons, policy, now) -> int:
                     else ""
                 )
                 rendered = templating.render(
-                    subject=template.subject_id,
-                    body=template.body_id,
-                    values=merged,
-                    language="id",
-                    opt_out_url=url,
+                    subject=subject, body=body, values=merged, language=language, opt_out_url=url
                 )
                 yield (
                     campaign.merchant_id,
@@ -535,7 +539,7 @@ def _queue_messages(campaign, treated, eligible, persons, policy, now) -> int:
                     campaign.channel,
                     campaign.manual_whatsapp,
                     _address(persons[a.customer_id], campaign.channel),
-                    "id",
+                    language,
                     rendered.subject,
                     rendered.body,
                     template.whatsapp_template,
@@ -568,6 +572,13 @@ def campaigns_run_due(
     return reports
 
 
+def template_texts(template: MessageTemplate, language: str) -> tuple[str, str]:
+    """(subject, body) in ``language``; the Indonesian text when there is no English one."""
+    if language == "en" and template.body_en:
+        return template.subject_en or template.subject_id, template.body_en
+    return template.subject_id, template.body_id
+
+
 def message_preview(
     *,
     campaign: Campaign,
@@ -586,11 +597,7 @@ def message_preview(
     merged = dict(values[customer.pk])
     if campaign.voucher_template_id or campaign.kind == CampaignKind.WELCOME:
         merged.setdefault("voucher_code", "CONTOH123" if language != "en" else "EXAMPLE123")
-    template = campaign.template
-    body = template.body_en if language == "en" and template.body_en else template.body_id
-    subject = (
-        template.subject_en if language == "en" and template.subject_en else template.subject_id
-    )
+    subject, body = template_texts(campaign.template, language)
     url = (
         opt_out_url(customer_id=customer.pk, channel=campaign.channel)
         if campaign.channel == Channel.EMAIL

@@ -303,3 +303,13 @@ def test_email_messages_carry_an_opt_out_link(merchant):
     message = Message.objects.get()
     assert message.subject == f"Promo {merchant.name}"
     assert "/c/optout/" in message.body and message.to == "rina@example.id"
+
+
+def test_an_english_campaign_sends_the_english_text(merchant, template):
+    consenting_customer(merchant, full_name="Ana Lee")
+    campaign = make(merchant, template, language="en")
+    campaign_run(campaign=campaign, now=NOW)
+    message = Message.objects.get()
+    assert message.language == "en"
+    assert message.body.startswith("Hi Kak Ana! Fancy your favourite again?")
+    assert "Reply STOP" in message.body

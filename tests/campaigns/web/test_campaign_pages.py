@@ -176,6 +176,7 @@ def form_data(template, **overrides):
         "name": "Ulang Tahun",
         "kind": "birthday",
         "channel": "whatsapp",
+        "language": "id",
         "template": template.pk,
         "voucher_valid_days": "14",
         "bonus_points": "50",
