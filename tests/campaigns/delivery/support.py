@@ -6,6 +6,9 @@ gateway's message ``id`` in the reply)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -14,10 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from langganan.campaigns.channels import Outgoing, SendError, SendResult
 
+ROOT = Path(__file__).resolve().parents[3]
 JAKARTA = ZoneInfo("Asia/Jakarta")
 #: A weekday noon in Jakarta: outside the default quiet hours (21:00–08:00).
 NOON = datetime(2025, 3, 10, 12, 0, tzinfo=JAKARTA)
@@ -181,3 +187,40 @@ def sms_gateway_start() -> tuple[SmsGateway, ThreadingHTTPServer]:
     gateway.url = f"http://127.0.0.1:{server.server_address[1]}/sms/send"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return gateway, server
+
+
+def _database_url() -> str:
+    """The test database, as a URL the worker process can use."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def worker_process(*args: str) -> subprocess.Popen:
+    """The worker in a process of its own on the test database (see :mod:`.worker_runner`),
+    with :class:`HttpSmsAdapter` as its SMS channel; in a new session, so that it and its
+    children can be stopped together."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,  # django-q2 signs the tasks it queues with it
+        "LANGGANAN_TEST_ADAPTERS": "sms=tests.campaigns.delivery.support.HttpSmsAdapter",
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.campaigns.delivery.worker_runner", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
