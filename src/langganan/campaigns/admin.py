@@ -1,0 +1,88 @@
+"""Django admin for campaigns.
+
+Messages are a read-only delivery record per message (status, attempts, provider id, last
+error), filtered by status, channel and campaign; the one change allowed is the "send again"
+action for failed or interrupted (``unknown``) messages. Channel accounts and messaging policies
+are edited here.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from langganan.core.errors import LanggananError
+
+from .delivery import REQUEUEABLE, message_requeue
+from .models import ChannelAccount, Message, MessagingPolicy
+
+
+@admin.action(description=_("Send the selected failed or interrupted messages again"))
+def requeue_messages(modeladmin, request, queryset):
+    requeued = 0
+    wanted = list(queryset.filter(status__in=REQUEUEABLE).values_list("pk", flat=True))
+    skipped = queryset.exclude(status__in=REQUEUEABLE).count()
+    for message_id in wanted:
+        try:
+            message_requeue(message_id=message_id)
+            requeued += 1
+        except LanggananError as exc:  # changed meanwhile
+            modeladmin.message_user(request, exc.message, messages.WARNING)
+    if skipped:
+        modeladmin.message_user(
+            request,
+            _("%(count)d messages skipped: only failed or unknown ones can be sent again.")
+            % {"count": skipped},
+            messages.WARNING,
+        )
+    modeladmin.message_user(request, _("%(count)d messages queued again.") % {"count": requeued})
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "campaign",
+        "customer",
+        "channel",
+        "to",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "delivered_at",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "campaign", "merchant"]
+    search_fields = ["=pk", "to", "=provider_id", "last_error"]
+    list_select_related = ["campaign", "customer"]
+    date_hierarchy = "created_at"
+    actions = [requeue_messages]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(admin.ModelAdmin):
+    list_display = ["merchant", "channel", "price_per_message", "is_active"]
+    list_filter = ["channel", "is_active", "merchant"]
+    search_fields = ["merchant__slug", "merchant__name"]
+
+
+@admin.register(MessagingPolicy)
+class MessagingPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "merchant",
+        "quiet_start_hour",
+        "quiet_end_hour",
+        "cap_messages",
+        "cap_days",
+    ]
+    search_fields = ["merchant__slug", "merchant__name"]
