@@ -11,7 +11,7 @@ from tests.factories import (
     UserFactory,
 )
 
-DOMAIN_APPS = {"core", "customers", "sales"}
+DOMAIN_APPS = {"core", "customers", "sales", "campaigns"}
 
 
 @pytest.fixture
@@ -37,6 +37,13 @@ def test_every_domain_model_is_registered():
         "Product",
         "Transaction",
         "LineItem",
+        "Audience",
+        "MessageTemplate",
+        "Campaign",
+        "Recipient",
+        "Message",
+        "ChannelAccount",
+        "MessagingPolicy",
     }
 
 

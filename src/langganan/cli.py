@@ -166,6 +166,7 @@ def _register_commands() -> None:
     """Commands that live beside the app they drive; their modules import Django lazily."""
     from langganan.api.commands import apikey
     from langganan.campaigns.commands import campaigns
+    from langganan.campaigns.worker_command import worker
     from langganan.demo.commands import demo, serve
     from langganan.insights.commands import analyze
     from langganan.loyalty.commands import loyalty
@@ -181,6 +182,7 @@ def _register_commands() -> None:
     cli.add_command(webhooks)
     cli.add_command(apikey)
     cli.add_command(campaigns)
+    cli.add_command(worker)
 
 
 _register_commands()

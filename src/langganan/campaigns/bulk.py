@@ -52,11 +52,25 @@ def insert_rows(
 
 
 def _copy_rows(model: type[models.Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY in chunks: the rows may come from a generator that reads the database itself, which
+    it cannot do on this connection while a COPY is open."""
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(columns)}) FROM STDIN"
     count = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
+    batch: list[Sequence[Any]] = []
+
+    def flush() -> None:
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in batch:
+                copy.write_row(row)
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            flush()
+            count += len(batch)
+            batch = []
+    if batch:
+        flush()
+        count += len(batch)
     return count

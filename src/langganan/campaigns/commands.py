@@ -122,7 +122,7 @@ def campaigns_run_due_cmd(merchant_slug: str | None, send: bool) -> None:
     if not reports:
         click.echo("No active campaigns.")
     if send:
-        from langganan.campaigns.delivery import outbox_deliver_all
+        from langganan.campaigns.worker import deliver_outbox
 
-        report = outbox_deliver_all()
-        click.echo(f"sent {report.sent}, failed {report.failed}, retrying {report.retried}")
+        sent = deliver_outbox()
+        click.echo("outbox: " + ", ".join(f"{k} {v}" for k, v in sent.items()))

@@ -8,8 +8,11 @@ sends and records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from ..models import ChannelAccount
@@ -49,11 +52,18 @@ class ChannelAdapter(Protocol):
         """Send one message; raise :class:`SendError` when it was not accepted."""
 
 
-def adapter_for(account: ChannelAccount) -> ChannelAdapter:
-    """The adapter for a merchant's channel account."""
-    from .email import EmailAdapter
-    from .sms import SmsGatewayAdapter
-    from .whatsapp import WhatsAppCloudAdapter
+#: The adapter class (or any callable taking the account's ``settings``) for each channel, by
+#: dotted path so the defaults are imported only when used; tests replace one entry.
+ADAPTERS: dict[str, str | Callable[[dict], ChannelAdapter]] = {
+    "email": "langganan.campaigns.channels.email.EmailAdapter",
+    "whatsapp": "langganan.campaigns.channels.whatsapp.WhatsAppCloudAdapter",
+    "sms": "langganan.campaigns.channels.sms.SmsGatewayAdapter",
+}
 
-    adapters = {"email": EmailAdapter, "whatsapp": WhatsAppCloudAdapter, "sms": SmsGatewayAdapter}
-    return adapters[account.channel](account.settings)
+
+def adapter_for(account: ChannelAccount) -> ChannelAdapter:
+    """The adapter for a merchant's channel account, built from its ``settings``."""
+    factory = ADAPTERS[account.channel]
+    if isinstance(factory, str):
+        factory = import_string(factory)
+    return factory(account.settings)

@@ -1,0 +1,141 @@
+"""Django admin for campaigns.
+
+Messages are a read-only delivery record per message (status, attempts, provider id, last
+error), filtered by status, channel and campaign; the one change allowed is the "send again"
+action for failed or interrupted (``unknown``) messages. Channel accounts and messaging policies
+are edited here.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from langganan.core.errors import LanggananError
+
+from .delivery import REQUEUEABLE, message_requeue
+from .models import (
+    Audience,
+    Campaign,
+    ChannelAccount,
+    Message,
+    MessageTemplate,
+    MessagingPolicy,
+    Recipient,
+)
+
+
+@admin.action(description=_("Send the selected failed or interrupted messages again"))
+def requeue_messages(modeladmin, request, queryset):
+    requeued = 0
+    wanted = list(queryset.filter(status__in=REQUEUEABLE).values_list("pk", flat=True))
+    skipped = queryset.exclude(status__in=REQUEUEABLE).count()
+    for message_id in wanted:
+        try:
+            message_requeue(message_id=message_id)
+            requeued += 1
+        except LanggananError as exc:  # changed meanwhile
+            modeladmin.message_user(request, exc.message, messages.WARNING)
+    if skipped:
+        modeladmin.message_user(
+            request,
+            _("%(count)d messages skipped: only failed or unknown ones can be sent again.")
+            % {"count": skipped},
+            messages.WARNING,
+        )
+    modeladmin.message_user(request, _("%(count)d messages queued again.") % {"count": requeued})
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "campaign",
+        "customer",
+        "channel",
+        "to",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "delivered_at",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "campaign", "merchant"]
+    search_fields = ["=pk", "to", "=provider_id", "last_error"]
+    list_select_related = ["campaign", "customer"]
+    date_hierarchy = "created_at"
+    actions = [requeue_messages]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(admin.ModelAdmin):
+    list_display = ["merchant", "channel", "price_per_message", "is_active"]
+    list_filter = ["channel", "is_active", "merchant"]
+    search_fields = ["merchant__slug", "merchant__name"]
+
+
+@admin.register(MessagingPolicy)
+class MessagingPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "merchant",
+        "quiet_start_hour",
+        "quiet_end_hour",
+        "cap_messages",
+        "cap_days",
+    ]
+    search_fields = ["merchant__slug", "merchant__name"]
+
+
+@admin.register(Audience)
+class AudienceAdmin(admin.ModelAdmin):
+    list_display = ("name", "merchant", "updated_at")
+    list_filter = ("merchant",)
+    search_fields = ("name",)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "merchant", "whatsapp_template", "created_at")
+    list_filter = ("merchant",)
+    search_fields = ("name", "body_id", "body_en")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Campaigns are created and run from the dashboard (their rules live in the services);
+    the admin shows them and lets staff correct names and dates."""
+
+    list_display = ("name", "merchant", "kind", "channel", "status", "started_at", "last_run_at")
+    list_filter = ("merchant", "kind", "channel", "status")
+    search_fields = ("name",)
+    readonly_fields = ("kind", "channel", "started_at", "last_run_at", "created_at")
+    raw_id_fields = ("voucher_template", "outlet", "template", "audience")
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):
+    """Who was assigned to which campaign, treated or held out: a record, never edited."""
+
+    list_display = ("campaign", "customer", "occasion", "group", "assigned_at")
+    list_filter = ("group", "campaign__kind", "merchant")
+    search_fields = ("customer__full_name", "customer__phone", "campaign__name")
+    raw_id_fields = ("customer", "campaign", "voucher")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
