@@ -27,12 +27,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from langganan.core.bulk import db_value, insert_rows
 from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.models import Merchant
 from langganan.customers.models import Channel, Customer
 
 from . import audiences, guardrails, templating
-from .bulk import db_value, insert_rows
 from .holidays_calendar import ERR_UNKNOWN_HOLIDAY, HOLIDAYS
 from .links import opt_out_url
 from .models import (
