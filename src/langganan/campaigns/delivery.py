@@ -57,7 +57,7 @@ from langganan.webhooks.delivery import retry_delay
 from .channels import ChannelAdapter, Outgoing, SendError, adapter_for
 from .guardrails import consented, in_quiet_hours, policy_for, quiet_hours_end
 from .links import opt_out_url
-from .models import ChannelAccount, Message, MessageStatus, MessagingPolicy
+from .models import CampaignStatus, ChannelAccount, Message, MessageStatus, MessagingPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ def _claim(now: datetime) -> _Claim | None:
         due = (
             Message.objects.select_related("customer", "merchant")
             .filter(status=MessageStatus.QUEUED, next_attempt_at__lte=now, manual=False)
+            # a paused campaign holds its queued messages until it is resumed
+            .exclude(campaign__status=CampaignStatus.PAUSED)
             .order_by("next_attempt_at", "pk")
         )
         if connection.features.has_select_for_update_skip_locked:

@@ -220,10 +220,15 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_activate(*, campaign: Campaign, now: datetime) -> Campaign:
-    """Start (or resume) the campaign; triggers count from the first start."""
+    """Start (or resume) the campaign; triggers count from the first start.
+
+    A broadcast that has already run resumes as finished: its held messages go out, and it is
+    not run again.
+    """
     if campaign.status == CampaignStatus.FINISHED:
         raise Conflict(ERR_FINISHED)
-    campaign.status = CampaignStatus.ACTIVE
+    ran = campaign.kind == CampaignKind.BROADCAST and campaign.last_run_at is not None
+    campaign.status = CampaignStatus.FINISHED if ran else CampaignStatus.ACTIVE
     campaign.started_at = campaign.started_at or now
     campaign.save(update_fields=["status", "started_at"])
     return campaign
@@ -231,8 +236,12 @@ def campaign_activate(*, campaign: Campaign, now: datetime) -> Campaign:
 
 @transaction.atomic
 def campaign_pause(*, campaign: Campaign) -> Campaign:
-    """Stop queueing new messages (already queued ones are still sent)."""
-    if campaign.status == CampaignStatus.FINISHED:
+    """Stop the campaign: nothing new is queued and queued messages wait until it resumes.
+
+    A finished broadcast can still be paused while some of its messages wait to be sent.
+    """
+    holding = campaign.messages.filter(status=MessageStatus.QUEUED).exists()
+    if campaign.status == CampaignStatus.FINISHED and not holding:
         raise Conflict(ERR_FINISHED)
     campaign.status = CampaignStatus.PAUSED
     campaign.save(update_fields=["status"])

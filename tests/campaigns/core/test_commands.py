@@ -89,3 +89,18 @@ def test_worker_once_runs_the_real_triggers_then_the_outbox(merchant, sms_campai
     assert result.exit_code == 0, result.output
     assert Message.objects.get().status == MessageStatus.SENT
     assert len(gateway.references) == 1
+
+
+def test_a_paused_campaign_holds_its_queued_messages(merchant, sms_campaign, gateway):
+    from langganan.campaigns.services import campaign_pause, campaign_run
+
+    campaign, _rina = sms_campaign
+    campaign_run(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == "finished"  # a broadcast runs once; its queue can still be held
+    campaign_pause(campaign=campaign)
+    assert run("worker", "--once").exit_code == 0
+    assert Message.objects.get().status == MessageStatus.QUEUED and gateway.references == []
+    assert campaign_activate(campaign=campaign, now=timezone.now()).status == "finished"
+    assert run("worker", "--once").exit_code == 0
+    assert Message.objects.get().status == MessageStatus.SENT
