@@ -64,3 +64,11 @@ def test_demo_reports_show_treated_against_holdout(demo):
 def test_the_demo_merchant_with_its_campaigns_can_be_deleted(demo):
     demo_merchant_delete(merchant=demo)
     assert not Campaign.objects.exists() and not Message.objects.exists()
+
+
+def test_the_last_weeks_reminders_wait_on_the_manual_whatsapp_list(demo):
+    from langganan.campaigns.channels.manual import manual_queue
+
+    waiting = manual_queue(merchant=demo)
+    assert waiting and all(m.manual and m.status == "queued" for m in waiting)
+    assert all(m.body.startswith("Halo ") for m in waiting)

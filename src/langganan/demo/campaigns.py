@@ -52,6 +52,7 @@ from langganan.sales.models import LineItem, Product, Transaction
 
 HISTORY_DAYS = 120
 LAPSED_AFTER_DAYS = 60
+MANUAL_WAITING_DAYS = 7
 HOLDOUT = Decimal("10")
 SEED_SALT = 0xCA3F
 #: chance that a treated customer answers the message with a visit within the week
@@ -283,6 +284,22 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
             )
             read = rng.random() < 0.7
             sent_at = at + timedelta(minutes=rng.randint(1, 50))
+            fields = {
+                "status": MessageStatus.READ if read else MessageStatus.DELIVERED,
+                "attempts": 1,
+                "provider_id": f"wamid.DEMO{recipient.pk:08d}",
+                "sent_at": sent_at,
+                "delivered_at": sent_at + timedelta(seconds=rng.randint(2, 90)),
+                "read_at": sent_at + timedelta(minutes=rng.randint(3, 600)) if read else None,
+            }
+            if campaign.manual_whatsapp:
+                # tapped by the cashier: sent, with no delivery report; the last days' list is
+                # still waiting on the manual WhatsApp page
+                waiting = at.date() >= end - timedelta(days=MANUAL_WAITING_DAYS)
+                fields = {
+                    "status": MessageStatus.QUEUED if waiting else MessageStatus.SENT,
+                    "sent_at": None if waiting else sent_at,
+                }
             Message.objects.create(
                 merchant=merchant,
                 campaign=campaign,
@@ -293,14 +310,12 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
                 to=customer.phone,
                 body=rendered.body,
                 template_params=rendered.params,
-                status=MessageStatus.READ if read else MessageStatus.DELIVERED,
-                attempts=1,
                 next_attempt_at=at,
-                provider_id="" if campaign.manual_whatsapp else f"wamid.DEMO{recipient.pk:08d}",
-                sent_at=sent_at,
-                delivered_at=sent_at + timedelta(seconds=rng.randint(2, 90)),
-                read_at=sent_at + timedelta(minutes=rng.randint(3, 600)) if read else None,
+                **fields,
             )
+            if fields["sent_at"] is None:
+                counts["messages"] += 1
+                continue
             counts["messages"] += 1
             if rng.random() < UPLIFT[kind] and products:
                 visit = at + timedelta(days=rng.randint(1, 7), hours=rng.randint(0, 9))
