@@ -10,8 +10,9 @@ Three campaigns run over the last :data:`HISTORY_DAYS` days of the demo:
   a regular reaches their usual gap since the last visit, mentioning their usual order.
 
 Who was due, and when, is replayed week by week from the simulated sales with the same rules
-as the live triggers; consent is each customer's simulated consent at that moment; the holdout
-draw is the live one (:func:`langganan.campaigns.services.in_holdout`, 10 %). Treated customers
+as the live triggers; consent is each customer's simulated consent at that moment; 10 % are
+held out, drawn from the demo's random stream (the live draw hashes database ids, which differ
+from one build to the next). Treated customers
 get their message (delivered or read) and their voucher; some of them answer it with a visit in
 the next days, redeeming the voucher (the campaign's *uplift*, :data:`UPLIFT`), so the reports
 show what the campaign earned against the holdout, whose customers only buy as they would have
@@ -42,7 +43,6 @@ from langganan.campaigns.models import (
     Recipient,
 )
 from langganan.campaigns.personalise import customer_values, offer_values
-from langganan.campaigns.services import in_holdout
 from langganan.campaigns.templating import render
 from langganan.core.models import Merchant
 from langganan.customers.models import ConsentEvent, Customer
@@ -220,9 +220,13 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
                     due.append(("reminder", customer_id, predicted.isoformat(), at))
         check += timedelta(days=7)
 
+    codes = dict(Customer.objects.filter(merchant=merchant).values_list("id", "member_code"))
     seen: set[tuple[str, int, str]] = set()
     assignments = []
-    for kind, customer_id, occasion, at in sorted(due, key=lambda d: d[3]):
+    # in an order that does not depend on database ids, so a seed always gives the same history
+    for kind, customer_id, occasion, at in sorted(
+        due, key=lambda d: (d[3], d[0], codes[d[1]], d[2])
+    ):
         key = (kind, customer_id, occasion)
         if key in seen or not _consent_at(consents.get(customer_id, []), at):
             continue
@@ -242,18 +246,14 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
             customer = customers[customer_id]
             if not customer.phone:
                 continue
-            holdout = in_holdout(
-                campaign_id=campaign.pk,
-                customer_id=customer_id,
-                occasion=occasion,
-                percent=campaign.holdout_percent,
-            )
+            # the same share as the live draw (services.in_holdout), from the demo's own stream
+            holdout = rng.random() * 100 < float(campaign.holdout_percent)
             voucher = None
             if not holdout and campaign.voucher_template_id:
                 template = campaign.voucher_template
                 voucher = Voucher.objects.create(
                     merchant=merchant,
-                    code=f"{template.code[4:7]}{customer_id:05d}{at:%m%d}",
+                    code=f"{template.code[4:]}-{counts['recipients'] + 1:05d}",
                     name=template.name,
                     kind=VoucherKind.SINGLE_USE,
                     max_uses=1,
@@ -261,7 +261,7 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
                     value=template.value,
                     max_discount=template.max_discount,
                     customer=customer,
-                    batch=f"campaign-{campaign.pk}-{occasion}"[:64],
+                    batch=f"demo-{kind}-{occasion}"[:64],
                     valid_from=at,
                     valid_until=_at(at.date() + timedelta(days=15), 0),
                 )

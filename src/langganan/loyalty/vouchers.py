@@ -38,7 +38,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.utils import timezone
 
+from langganan.core.bulk import db_value, insert_rows
 from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.models import Merchant
 from langganan.core.money import format_rupiah
@@ -405,6 +407,7 @@ def _end_of_validity(merchant: Merchant, at: datetime, valid_days: int) -> datet
     return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
 
 
+_ISSUE_CHUNK = 5000
 _COPIED = (
     "name",
     "discount_type",
@@ -460,35 +463,46 @@ def voucher_issue_bulk(
     else:
         valid_from, valid_until = template.valid_from, template.valid_until
     copied = {name: getattr(template, name) for name in _COPIED}
-    pending = [
-        Voucher(
-            merchant_id=template.merchant_id,
-            kind=VoucherKind.SINGLE_USE,
-            max_uses=1,
-            customer=customer,
-            batch=batch,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            **copied,
-        )
-        for customer_id, customer in wanted.items()
-        if customer_id not in have
-    ]
-    issued: list[Voucher] = []
-    for start in range(0, len(pending), 500):
-        chunk = pending[start : start + 500]
+    pending = [customer_id for customer_id in wanted if customer_id not in have]
+    # Plain rows written with one statement per chunk (COPY on PostgreSQL): issuing to a whole
+    # audience of 100,000 customers must not build and prepare 100,000 model instances.
+    fixed = {
+        "merchant": template.merchant_id,
+        "kind": VoucherKind.SINGLE_USE,
+        "max_uses": 1,
+        "uses": 0,
+        "batch": batch,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "is_template": False,
+        "is_active": True,
+        "created_at": timezone.now(),
+        **{name.removesuffix("_id"): value for name, value in copied.items()},
+    }
+    columns = ("code", "customer", *fixed)
+    prepared = tuple(db_value(Voucher, column, value) for column, value in fixed.items())
+    for start in range(0, len(pending), _ISSUE_CHUNK):
+        chunk = pending[start : start + _ISSUE_CHUNK]
         for attempt in range(5):
-            for voucher, code in zip(
-                chunk, _fresh_codes(template.merchant_id, len(chunk)), strict=True
-            ):
-                voucher.code = code
+            codes = _fresh_codes(template.merchant_id, len(chunk))
             try:
                 with transaction.atomic():
-                    issued.extend(Voucher.objects.bulk_create(chunk))
+                    insert_rows(
+                        Voucher,
+                        columns,
+                        ((code, cid, *prepared) for code, cid in zip(codes, chunk, strict=True)),
+                    )
                 break
             except IntegrityError:  # a code taken meanwhile by a concurrent request
                 if attempt == 4:
                     raise
+    issued: list[Voucher] = []
+    for start in range(0, len(pending), _ISSUE_CHUNK):
+        issued += Voucher.objects.filter(
+            merchant_id=template.merchant_id,
+            batch=batch,
+            customer_id__in=pending[start : start + _ISSUE_CHUNK],
+        ).order_by("id")
     return issued
 
 
