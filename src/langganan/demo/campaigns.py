@@ -88,6 +88,7 @@ class DemoCampaigns:
     recipients: int
     messages: int
     response_sales: int
+    response_lines: int
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -236,7 +237,7 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
     customers = Customer.objects.in_bulk([a[1] for a in assignments])
     outlet = merchant.outlets.order_by("code").first()
     products = list(Product.objects.filter(merchant=merchant, is_active=True).order_by("id"))
-    counts = {"recipients": 0, "messages": 0, "sales": 0}
+    counts = {"recipients": 0, "messages": 0, "sales": 0, "lines": 0}
     for kind, campaign in campaigns.items():
         mine = [a for a in assignments if a[0] == kind]
         values = customer_values(
@@ -320,13 +321,16 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
             if rng.random() < UPLIFT[kind] and products:
                 visit = at + timedelta(days=rng.randint(1, 7), hours=rng.randint(0, 9))
                 if visit.date() < end:
-                    _response_sale(rng, merchant, outlet, customer, voucher, visit, products)
                     counts["sales"] += 1
+                    counts["lines"] += _response_sale(
+                        rng, merchant, outlet, customer, voucher, visit, products, counts["sales"]
+                    )
     return DemoCampaigns(
         campaigns=len(campaigns),
         recipients=counts["recipients"],
         messages=counts["messages"],
         response_sales=counts["sales"],
+        response_lines=counts["lines"],
     )
 
 
@@ -343,8 +347,10 @@ def demo_campaigns_delete(*, merchant: Merchant) -> None:
     MessagingPolicy.objects.filter(merchant=merchant).delete()
 
 
-def _response_sale(rng, merchant, outlet, customer, voucher, at, products) -> None:
-    """A visit answering the message: a small basket, the voucher redeemed when there is one."""
+def _response_sale(rng, merchant, outlet, customer, voucher, at, products, number) -> int:
+    """A visit answering the message: a small basket, the voucher redeemed when there is one
+    (its discount spread over the lines, so the lines still add up to the total). Returns the
+    number of lines."""
     basket = rng.sample(products, k=min(len(products), rng.randint(1, 3)))
     subtotal = sum((p.price for p in basket), Decimal("0"))
     discount = Decimal("0")
@@ -363,22 +369,30 @@ def _response_sale(rng, merchant, outlet, customer, voucher, at, products) -> No
         total=subtotal - discount,
         payment_method=rng.choice(["qris", "cash", "e_wallet"]),
         item_count=len(basket),
+        external_id=f"{outlet.code}-{at:%y%m%d}-K{number:04d}",
     )
-    LineItem.objects.bulk_create(
-        LineItem(
-            transaction=sale,
-            product=p,
-            product_name=p.name,
-            quantity=1,
-            unit_price=p.price,
+    left = discount
+    lines = []
+    for p in basket:
+        share = min(left, p.price)
+        left -= share
+        lines.append(
+            LineItem(
+                transaction=sale,
+                product=p,
+                product_name=p.name,
+                quantity=1,
+                unit_price=p.price,
+                discount=share,
+            )
         )
-        for p in basket
-    )
+    LineItem.objects.bulk_create(lines)
     if voucher is not None:
         VoucherRedemption.objects.create(
             voucher=voucher, customer=customer, transaction=sale, discount=discount, redeemed_at=at
         )
         Voucher.objects.filter(pk=voucher.pk).update(uses=F("uses") + 1)
+    return len(lines)
 
 
 __all__ = ["DemoCampaigns", "demo_campaigns_build", "demo_campaigns_delete"]

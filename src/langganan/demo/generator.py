@@ -79,14 +79,14 @@ def demo_merchant_build(
         merchant = merchant_create(slug=slug, name=name)
         counts, ids = _write(merchant, dataset)
         loyalty = demo_loyalty_build(merchant=merchant, dataset=dataset, ids=ids)
-        demo_campaigns_build(merchant=merchant, end=end, seed=seed)
+        campaigns = demo_campaigns_build(merchant=merchant, end=end, seed=seed)
     truth_rows = write_dataset_truth(truth_path, dataset) if truth_path else None
     return DemoBuild(
         merchant=merchant,
         built=True,
         customers=counts["customers"],
-        transactions=counts["transactions"],
-        line_items=counts["line_items"],
+        transactions=counts["transactions"] + campaigns.response_sales,
+        line_items=counts["line_items"] + campaigns.response_lines,
         consent_events=counts["consent_events"],
         members=loyalty.members,
         seconds=clock.perf_counter() - started,
