@@ -111,6 +111,9 @@ def referral_reward_if_due(*, member: Member, transaction_obj: Transaction, at: 
         raise InvalidInput(ERR_REFERRAL_WRONG_SALE, field="transaction")
     if transaction_obj.kind != TransactionKind.SALE:
         return False
+    pending = Referral.objects.filter(referred_id=member.pk, rewarded_at__isnull=True)
+    if not pending.exists():  # nearly every sale: no referral waiting (re-read locked below)
+        return False
     with transaction.atomic():
         referral = (
             Referral.objects.select_for_update(of=("self",))
