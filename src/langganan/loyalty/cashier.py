@@ -22,7 +22,7 @@ from langganan.core.models import Merchant
 from langganan.core.phones import normalize_phone
 from langganan.customers.models import Customer
 from langganan.customers.selectors import ERR_CUSTOMER_NOT_FOUND
-from langganan.insights.selectors import customer_insight_get
+from langganan.insights.models import CustomerInsight
 from langganan.loyalty.members import merchant_zone
 from langganan.loyalty.models import Voucher
 from langganan.loyalty.selectors import customer_loyalty_get
@@ -39,6 +39,7 @@ ACTION_ENROL = "Ajak {salutation} daftar member"
 ACTION_GREET = "Sapa {salutation} dengan ramah"
 
 VOUCHER_SOON = timedelta(days=3)
+_INSIGHT_SHOWN = ("lifecycle", "segment", "usual_order", "cross_sell", "next_purchase_date")
 LAPSING_STAGES = frozenset({"at_risk", "lapsed"})
 
 
@@ -68,7 +69,7 @@ class CustomerCard:
 def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Customer:
     if bool(phone) == bool(member_code):
         raise InvalidInput(ERR_LOOKUP_ONE_OF, field="phone")
-    customers = Customer.objects.filter(merchant=merchant)
+    customers = Customer.objects.filter(merchant=merchant).select_related("loyalty_member__tier")
     if phone:
         try:
             e164 = normalize_phone(phone)
@@ -120,8 +121,12 @@ def customer_card_get(
     customer = _find(merchant, phone, member_code)
     at = at or timezone.now()
     today = at.astimezone(merchant_zone(merchant)).date()
-    loyalty = customer_loyalty_get(merchant=merchant, customer=customer, at=at)
-    insight = customer_insight_get(merchant=merchant, customer=customer)
+    loyalty = customer_loyalty_get(merchant=merchant, customer=customer, at=at, movements=False)
+    insight = (  # only what the card shows
+        CustomerInsight.objects.filter(merchant=merchant, customer=customer)
+        .only(*_INSIGHT_SHOWN)
+        .first()
+    )
     week_start = today - timedelta(days=today.weekday())
     greeting = customer.greeting_on(today)
     first_name = (customer.full_name or "").split(" ")[0]
