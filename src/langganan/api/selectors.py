@@ -28,6 +28,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     return (
         ApiKey.objects.select_related("merchant", "outlet")
         .filter(key_hash=key_hash(raw_key), revoked_at__isnull=True, outlet__is_active=True)
+        .order_by("pk")  # the hash is unique: no need to sort by the model's ordering (joins)
         .first()
     )
 
