@@ -39,7 +39,6 @@ ACTION_ENROL = "Ajak {salutation} daftar member"
 ACTION_GREET = "Sapa {salutation} dengan ramah"
 
 VOUCHER_SOON = timedelta(days=3)
-_INSIGHT_SHOWN = ("lifecycle", "segment", "usual_order", "cross_sell", "next_purchase_date")
 LAPSING_STAGES = frozenset({"at_risk", "lapsed"})
 
 
@@ -69,7 +68,10 @@ class CustomerCard:
 def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Customer:
     if bool(phone) == bool(member_code):
         raise InvalidInput(ERR_LOOKUP_ONE_OF, field="phone")
-    customers = Customer.objects.filter(merchant=merchant).select_related("loyalty_member__tier")
+    # the membership and the stored insight come with the customer (one query for the three)
+    customers = Customer.objects.filter(merchant=merchant).select_related(
+        "loyalty_member__tier", "insight"
+    )
     if phone:
         try:
             e164 = normalize_phone(phone)
@@ -84,6 +86,15 @@ def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Cus
     if customer is None:
         raise NotFound(ERR_CUSTOMER_NOT_FOUND)
     return customer
+
+
+def _insight_of(merchant: Merchant, customer: Customer) -> CustomerInsight | None:
+    """The customer's stored insight (read with the customer by :func:`_find`)."""
+    try:
+        insight = customer.insight
+    except CustomerInsight.DoesNotExist:
+        return None
+    return insight if insight.merchant_id == merchant.pk else None
 
 
 def _birthday_in(birth_date: date | None, first: date, last: date) -> bool:
@@ -122,11 +133,7 @@ def customer_card_get(
     at = at or timezone.now()
     today = at.astimezone(merchant_zone(merchant)).date()
     loyalty = customer_loyalty_get(merchant=merchant, customer=customer, at=at, movements=False)
-    insight = (  # only what the card shows
-        CustomerInsight.objects.filter(merchant=merchant, customer=customer)
-        .only(*_INSIGHT_SHOWN)
-        .first()
-    )
+    insight = _insight_of(merchant, customer)
     week_start = today - timedelta(days=today.weekday())
     greeting = customer.greeting_on(today)
     first_name = (customer.full_name or "").split(" ")[0]
