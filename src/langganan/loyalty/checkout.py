@@ -531,7 +531,7 @@ def checkout_quote(
     """What the basket would cost and earn, without recording anything."""
     at = request.occurred_at or at or timezone.now()
     customer, member = _customer_and_member(merchant, request.customer_id)
-    program = _program(merchant)
+    program = _program(merchant) if member is not None else None  # only members use it
     quote = _quote(
         merchant=merchant,
         request=request,
@@ -644,7 +644,7 @@ def _checkout_effects(
 
     at = request.occurred_at or timezone.now()
     customer, member = _customer_and_member(merchant, request.customer_id)
-    program = _program(merchant)
+    program = _program(merchant) if member is not None else None  # only members use it
     accounts: dict[str, Account] | None = None
     if customer is not None:  # lock this customer's balances first, always in the same order
         accounts = customer_accounts_lock(customer=customer)
