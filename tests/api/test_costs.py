@@ -16,10 +16,11 @@ from tests.api.conftest import sale_body
 
 pytestmark = pytest.mark.django_db
 
-#: key + customer (with membership, tier and insight) + program + accounts + lots + vouchers
-LOOKUP_QUERIES = 6
-#: key + customer + program + products + earning and cashback rules
-QUOTE_QUERIES = 6
+#: key (with merchant, outlet and program) + customer (with membership, tier and insight) +
+#: accounts + lots + vouchers
+LOOKUP_QUERIES = 5
+#: key (with the program) + customer + products + earning and cashback rules
+QUOTE_QUERIES = 5
 
 
 def _warm(shop):

@@ -50,6 +50,7 @@ from langganan.loyalty.ledger import (
     customer_accounts_lock,
     system_accounts,
 )
+from langganan.loyalty.members import program_of
 from langganan.loyalty.models import (
     Account,
     CheckoutRecord,
@@ -282,10 +283,9 @@ def _sale_lines(lines: Sequence[PricedLine]):
 
 
 def _program(merchant: Merchant) -> Program | None:
-    program = Program.objects.filter(merchant=merchant, is_active=True).first()
-    if program is not None:
-        program.merchant = merchant  # the same row: spares a look-up when the rules need it
-    return program
+    """The merchant's active program (see :func:`~langganan.loyalty.members.program_of`)."""
+    program = program_of(merchant)
+    return program if program is not None and program.is_active else None
 
 
 def _member(customer: Customer | None) -> Member | None:

@@ -16,7 +16,7 @@ from django.db.models import Sum, prefetch_related_objects
 
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
-from langganan.loyalty.members import aware
+from langganan.loyalty.members import aware, program_of
 from langganan.loyalty.models import (
     Account,
     AccountKind,
@@ -95,7 +95,7 @@ def customer_loyalty_get(
     at = aware(at)
     if customer.merchant_id != merchant.pk:
         return CustomerLoyalty(program=None, member=None)
-    program = Program.objects.filter(merchant=merchant).first()
+    program = program_of(merchant)
     member = _member_of(merchant, customer)
     accounts = {a.kind: a for a in Account.objects.filter(merchant=merchant, customer=customer)}
     points, next_points, next_at = _points(accounts.get(AccountKind.POINTS), at)
