@@ -59,7 +59,35 @@ SERVERS = {
     "sync-5": ["--worker-class", "sync", "--workers", "5"],
     "gthread-2x8": ["--worker-class", "gthread", "--workers", "2", "--threads", "8"],
     "gthread-4x4": ["--worker-class", "gthread", "--workers", "4", "--threads", "4"],
+    # one thread per process as sync-5, but keeps the client's connection open between
+    # requests (the sync worker closes it after each answer)
+    "gthread-5x1": ["--worker-class", "gthread", "--workers", "5", "--threads", "1"],
 }
+#: Run by default (gthread-4x4 did no better than gthread-2x8 before, and each server costs
+#: about five minutes).
+DEFAULT_SERVERS = ["sync-5", "gthread-5x1", "gthread-2x8"]
+
+
+#: The commit before the hot paths were made cheap: ``--baseline`` runs its code (``git
+#: archive`` of ``src/`` on PYTHONPATH, ahead of the editable install) on the same database, so
+#: before and after are measured on the same machine in the same minutes.
+BASELINE_REF = "003fe57"
+BASELINE_SERVER = "sync-5"
+
+
+def baseline_label(ref: str) -> str:
+    return f"{BASELINE_SERVER} @{ref} (before)"
+
+
+def baseline_code(ref: str, tmp: Path) -> Path:
+    """The ``src/`` folder of commit ``ref``, unpacked under ``tmp``."""
+    target = tmp / "baseline"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
 
 
 # -- children ----------------------------------------------------------------------------------
@@ -446,7 +474,14 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=7, help="requests/s per user when paced")
     parser.add_argument("--repeat", type=int, default=3, help="paced runs per server")
-    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument(
+        "--servers", default=",".join(DEFAULT_SERVERS), help=f"of: {', '.join(SERVERS)}"
+    )
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        help=f"also run {BASELINE_SERVER} paced on the code of this git commit ('' for none)",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help=f"keep the {DB_NAME} database of an earlier run"
     )
@@ -462,12 +497,27 @@ def main(argv: list[str] | None = None) -> list[str]:
     print(f"built in {build:.0f} s: {setup}", flush=True)
     outputs: list[Path] = []
     table: list[tuple[str, str, dict, float, float]] = []
-    for server_name in args.servers.split(","):
-        server, base = start_server(env, SERVERS[server_name], tmp / f"{server_name}.log")
+    plan = [
+        (name, SERVERS[name], env, [("paced", args.rate)] * args.repeat + [("saturated", 0.0)])
+        for name in args.servers.split(",")
+    ]
+    if args.baseline:  # the code before, same database, same machine, same minutes
+        code = baseline_code(args.baseline, tmp)
+        plan.insert(
+            0,
+            (
+                baseline_label(args.baseline),
+                SERVERS[BASELINE_SERVER],
+                {**env, "PYTHONPATH": str(code)},
+                [("paced", args.rate)] * args.repeat,
+            ),
+        )
+    for server_name, server_args, server_env, loads in plan:
+        log = tmp / f"{server_name.split()[0]}-{len(outputs)}.log"
+        server, base = start_server(server_env, server_args, log)
         try:
-            loads = [("paced", args.rate)] * args.repeat + [("saturated", 0.0)]
             for index, (load, rate) in enumerate(loads):
-                out = tmp / f"{server_name}-{index}.json"
+                out = tmp / f"{server_name.split()[0]}-{len(outputs)}-{index}.json"
                 cpu_before = _cpu_of(server.pid)
                 result = run_load(env, base, fixtures, out, args.warmup, args.seconds, rate)
                 server_cpu = (_cpu_of(server.pid) - cpu_before) / (args.seconds + args.warmup)
@@ -550,7 +600,7 @@ def section(args, setup: dict, build: float, table: list, reconcile: dict) -> li
                 f"| {server_name} | {load} | {label} | {r['rps']:.0f} | {r['p50']:.0f} | "
                 f"{r['p99']:.0f} | {r['errors']} | {other or '–'} |"
             )
-        if load == "paced":
+        if load == "paced" and server_name in SERVERS:
             a = rows["all"]
             if best is None or (a["p99"], -a["rps"]) < (best[1]["p99"], -best[1]["rps"]):
                 best = (server_name, a)
@@ -578,6 +628,7 @@ def section(args, setup: dict, build: float, table: list, reconcile: dict) -> li
         f"journals; ledger discrepancies: "
         f"{reconcile['ledger_discrepancies']}.",
     ]
+    lines += ["", *before_after(grouped, cpu)]
     if best is not None:
         met = best[1]["rps"] >= 300 and best[1]["p99"] <= 150 and reconcile["ok"]
         lines += [
@@ -588,6 +639,77 @@ def section(args, setup: dict, build: float, table: list, reconcile: dict) -> li
         ]
     lines += ["", *ANALYSIS]
     return lines + [""]
+
+
+#: The paced medians before the hot paths were made cheap (commit 003fe57, 60 s measured, two
+#: runs per server, same database and load): endpoint → (req/s, p50 ms, p99 ms), and the
+#: server's CPU (cores busy).
+BEFORE = {
+    "sync-5": {
+        "lookup": (42, 682, 986),
+        "checkout": (21, 742, 1152),
+        "quote": (7, 654, 960),
+        "all": (70, 696, 1068),
+        "cpu": 1.52,
+    },
+    "gthread-2x8": {"all": (57, 867, 3160), "cpu": 1.28},
+    "gthread-4x4": {"all": (58, 450, 3071), "cpu": 1.43},
+}
+
+
+def _ratio(after: float, before: float) -> str:
+    return f"{after / before:.1f}×" if before else "–"
+
+
+def before_after(grouped: dict, cpu: dict) -> list[str]:
+    """Paced medians against the code before (:data:`BEFORE`, and the baseline re-measured in
+    this run when there is one): throughput, latency, and the server's CPU per request (cores
+    busy / requests a second)."""
+    lines = [
+        f"Before and after (paced medians; before is commit {BASELINE_REF}, as recorded for it "
+        f"earlier and, for {BASELINE_SERVER}, re-measured in this run on the same database; "
+        f"ratios after / before):",
+        "",
+        "| server | before | endpoint | req/s before → after | p50 ms before → after | "
+        "p99 ms before → after | server CPU ms/request before → after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    comparisons = []
+    for (server_name, load), runs in grouped.items():
+        if load != "paced" or server_name not in SERVERS:
+            continue
+        if server_name in BEFORE:
+            comparisons.append((server_name, "recorded", runs, BEFORE[server_name]))
+        label = baseline_label(BASELINE_REF)
+        if server_name == BASELINE_SERVER and (label, "paced") in grouped:
+            b = _median_rows(grouped[(label, "paced")])
+            before: dict = {
+                name: (round(b[name]["rps"]), round(b[name]["p50"]), round(b[name]["p99"]))
+                for name in [*MIX, "all"]
+            }
+            before["cpu"] = statistics.median(c[0] for c in cpu[(label, "paced")])
+            comparisons.append((server_name, "this run", runs, before))
+    for server_name, kind, runs, before in comparisons:
+        rows = _median_rows(runs)
+        cores = statistics.median(c[0] for c in cpu[(server_name, "paced")])
+        for name in [*MIX, "all"]:
+            if name not in before:
+                continue
+            b_rps, b_p50, b_p99 = before[name]
+            r = rows[name]
+            per_request = "–"
+            if name == "all" and b_rps and r["rps"]:
+                b_ms = before["cpu"] * 1000 / b_rps
+                a_ms = cores * 1000 / r["rps"]
+                per_request = f"{b_ms:.1f} → {a_ms:.1f} ({_ratio(a_ms, b_ms)})"
+            label = f"**{name}**" if name == "all" else name
+            lines.append(
+                f"| {server_name} | {kind} | {label} | {b_rps} → {r['rps']:.0f} "
+                f"({_ratio(r['rps'], b_rps)}) | {b_p50} → {r['p50']:.0f} "
+                f"({_ratio(r['p50'], b_p50)}) | {b_p99} → {r['p99']:.0f} "
+                f"({_ratio(r['p99'], b_p99)}) | {per_request} |"
+            )
+    return lines
 
 
 #: What profiling found (cProfile and CaptureQueriesContext on this database, one request at a
