@@ -301,12 +301,13 @@ def _customer(merchant: Merchant, customer_id: int | None) -> Customer | None:
 def _customer_and_member(
     merchant: Merchant, customer_id: int | None
 ) -> tuple[Customer | None, Member | None]:
-    """The merchant's customer ``customer_id`` and their membership (with its tier), in one
-    query; NotFound for a customer of another merchant."""
+    """The merchant's customer ``customer_id`` and their membership (with its tier and the
+    referral that brought them, if any), in one query; NotFound for a customer of another
+    merchant."""
     if customer_id is None:
         return None, None
     customer = (
-        Customer.objects.select_related("loyalty_member__tier")
+        Customer.objects.select_related("loyalty_member__tier", "loyalty_member__referral_received")
         .filter(merchant=merchant, pk=customer_id)
         .order_by("pk")
         .first()
