@@ -37,7 +37,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 
 from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.models import Merchant
@@ -532,11 +532,11 @@ def vouchers_active_for(*, customer: Customer, at: datetime) -> list[Voucher]:
             customer=customer,
             is_active=True,
             is_template=False,
-        )
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=at))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
-        .order_by(F("valid_until").asc(nulls_last=True), "code")
-        if voucher.max_uses is None or voucher.uses < voucher.max_uses
+        ).order_by(F("valid_until").asc(nulls_last=True), "code")
+        # a customer has a few personal vouchers: their dates and uses are checked here
+        if (voucher.valid_from is None or voucher.valid_from <= at)
+        and (voucher.valid_until is None or voucher.valid_until > at)
+        and (voucher.max_uses is None or voucher.uses < voucher.max_uses)
     ]
     limited = [v.pk for v in candidates if v.per_customer_limit is not None]
     used: dict[int, int] = {}
