@@ -189,6 +189,7 @@ def tier_upgrade_if_qualified(
             current = locked.tier
         else:
             locked.tier = current
+        member.tier, member.tier_since = current, locked.tier_since  # as it is now, changed or not
         if current is not None and current.rank >= ranked[0].rank:
             return None  # already at the top: nothing to count
         if Member.merchant.is_cached(member):
