@@ -22,7 +22,7 @@ from langganan.core.models import Merchant
 from langganan.core.phones import normalize_phone
 from langganan.customers.models import Customer
 from langganan.customers.selectors import ERR_CUSTOMER_NOT_FOUND
-from langganan.insights.selectors import customer_insight_get
+from langganan.insights.models import CustomerInsight
 from langganan.loyalty.members import merchant_zone
 from langganan.loyalty.models import Voucher
 from langganan.loyalty.selectors import customer_loyalty_get
@@ -68,7 +68,10 @@ class CustomerCard:
 def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Customer:
     if bool(phone) == bool(member_code):
         raise InvalidInput(ERR_LOOKUP_ONE_OF, field="phone")
-    customers = Customer.objects.filter(merchant=merchant)
+    # the membership and the stored insight come with the customer (one query for the three)
+    customers = Customer.objects.filter(merchant=merchant).select_related(
+        "loyalty_member__tier", "insight"
+    )
     if phone:
         try:
             e164 = normalize_phone(phone)
@@ -83,6 +86,15 @@ def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Cus
     if customer is None:
         raise NotFound(ERR_CUSTOMER_NOT_FOUND)
     return customer
+
+
+def _insight_of(merchant: Merchant, customer: Customer) -> CustomerInsight | None:
+    """The customer's stored insight (read with the customer by :func:`_find`)."""
+    try:
+        insight = customer.insight
+    except CustomerInsight.DoesNotExist:
+        return None
+    return insight if insight.merchant_id == merchant.pk else None
 
 
 def _birthday_in(birth_date: date | None, first: date, last: date) -> bool:
@@ -120,8 +132,8 @@ def customer_card_get(
     customer = _find(merchant, phone, member_code)
     at = at or timezone.now()
     today = at.astimezone(merchant_zone(merchant)).date()
-    loyalty = customer_loyalty_get(merchant=merchant, customer=customer, at=at)
-    insight = customer_insight_get(merchant=merchant, customer=customer)
+    loyalty = customer_loyalty_get(merchant=merchant, customer=customer, at=at, movements=False)
+    insight = _insight_of(merchant, customer)
     week_start = today - timedelta(days=today.weekday())
     greeting = customer.greeting_on(today)
     first_name = (customer.full_name or "").split(" ")[0]

@@ -45,7 +45,12 @@ from django.utils import timezone
 from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.models import Merchant, Outlet
 from langganan.customers.models import Customer
-from langganan.loyalty.ledger import accounts_lock, customer_account
+from langganan.loyalty.ledger import (
+    customer_account,
+    customer_accounts_lock,
+    system_accounts,
+)
+from langganan.loyalty.members import program_of
 from langganan.loyalty.models import (
     Account,
     CheckoutRecord,
@@ -278,7 +283,9 @@ def _sale_lines(lines: Sequence[PricedLine]):
 
 
 def _program(merchant: Merchant) -> Program | None:
-    return Program.objects.filter(merchant=merchant, is_active=True).first()
+    """The merchant's active program (see :func:`~langganan.loyalty.members.program_of`)."""
+    program = program_of(merchant)
+    return program if program is not None and program.is_active else None
 
 
 def _member(customer: Customer | None) -> Member | None:
@@ -288,12 +295,33 @@ def _member(customer: Customer | None) -> Member | None:
 
 
 def _customer(merchant: Merchant, customer_id: int | None) -> Customer | None:
+    return _customer_and_member(merchant, customer_id)[0]
+
+
+def _customer_and_member(
+    merchant: Merchant, customer_id: int | None
+) -> tuple[Customer | None, Member | None]:
+    """The merchant's customer ``customer_id`` and their membership (with its tier and the
+    referral that brought them, if any), in one query; NotFound for a customer of another
+    merchant."""
     if customer_id is None:
-        return None
-    customer = Customer.objects.filter(merchant=merchant, pk=customer_id).first()
+        return None, None
+    customer = (
+        Customer.objects.select_related("loyalty_member__tier", "loyalty_member__referral_received")
+        .filter(merchant=merchant, pk=customer_id)
+        .order_by("pk")
+        .first()
+    )
     if customer is None:
         raise NotFound("customer not found", field="customer_id")
-    return customer
+    customer.merchant = merchant
+    try:
+        member = customer.loyalty_member
+    except Member.DoesNotExist:
+        return customer, None
+    if member.merchant_id == merchant.pk:
+        member.merchant = merchant
+    return customer, member
 
 
 def _validate_settings(request: CheckoutRequest) -> None:
@@ -324,7 +352,10 @@ def _quote(
     member: Member | None,
     program: Program | None,
     at: datetime,
+    accounts: dict[str, Account] | None = None,
 ) -> Quote:
+    """The bill. ``accounts`` are the customer's accounts by kind when the caller holds them
+    locked (the checkout); a quote reads the balances it needs."""
     from langganan.loyalty.credit import cashback_for_sale
     from langganan.loyalty.points import points_for_sale
     from langganan.loyalty.vouchers import voucher_check
@@ -376,7 +407,7 @@ def _quote(
         points_discount = _money(points * program.point_value)
         left -= points_discount
     if points or reward_points:
-        balance = int(customer_account(customer=customer, kind="points").balance)
+        balance = int(_account(customer, "points", accounts).balance)
         if points + reward_points > balance:
             raise InvalidInput(
                 ERR_POINTS_BALANCE.format(balance=balance, wanted=points + reward_points),
@@ -391,11 +422,11 @@ def _quote(
     if credit + tab > total:
         raise InvalidInput(ERR_OVERPAID.format(total=total), field="store_credit")
     if credit:
-        available = customer_account(customer=customer, kind="credit").balance
+        available = _account(customer, "credit", accounts).balance
         if credit > available:
             raise InvalidInput(ERR_CREDIT_BALANCE.format(balance=available), field="store_credit")
     if tab:
-        account = customer_account(customer=customer, kind="tab")
+        account = _account(customer, "tab", accounts)
         available = account.balance - account.floor
         if tab > available:
             raise InvalidInput(ERR_TAB_LIMIT.format(available=available), field="tab_charge")
@@ -438,6 +469,12 @@ def _quote(
         lines=lines,
         vouchers=voucher_quotes,
     )
+
+
+def _account(customer: Customer, kind: str, accounts: dict[str, Account] | None) -> Account:
+    if accounts is not None:
+        return accounts[kind]
+    return customer_account(customer=customer, kind=kind)
 
 
 def _reward_lines(
@@ -494,9 +531,8 @@ def checkout_quote(
 ) -> dict[str, Any]:
     """What the basket would cost and earn, without recording anything."""
     at = request.occurred_at or at or timezone.now()
-    customer = _customer(merchant, request.customer_id)
-    member = _member(customer)
-    program = _program(merchant)
+    customer, member = _customer_and_member(merchant, request.customer_id)
+    program = _program(merchant) if member is not None else None  # only members use it
     quote = _quote(
         merchant=merchant,
         request=request,
@@ -545,9 +581,7 @@ def _claim_key(
     if not key or not key.strip():
         raise InvalidInput(ERR_KEY_MISSING, field="idempotency_key")
     existing = CheckoutRecord.objects.filter(merchant=merchant, operation=operation, key=key)
-    found = existing.first()
-    if found is not None:
-        return _replay(found, fingerprint)
+    # no look-up first: a key seen before fails the insert (unique index), then is replayed
     try:
         with transaction.atomic():
             return CheckoutRecord.objects.create(
@@ -610,13 +644,11 @@ def _checkout_effects(
     from langganan.loyalty.vouchers import voucher_redeem
 
     at = request.occurred_at or timezone.now()
-    customer = _customer(merchant, request.customer_id)
-    member = _member(customer)
-    program = _program(merchant)
+    customer, member = _customer_and_member(merchant, request.customer_id)
+    program = _program(merchant) if member is not None else None  # only members use it
+    accounts: dict[str, Account] | None = None
     if customer is not None:  # lock this customer's balances first, always in the same order
-        accounts_lock(
-            [customer_account(customer=customer, kind=k) for k in ("points", "credit", "tab")]
-        )
+        accounts = customer_accounts_lock(customer=customer)
     quote = _quote(
         merchant=merchant,
         request=request,
@@ -624,6 +656,16 @@ def _checkout_effects(
         member=member,
         program=program,
         at=at,
+        accounts=accounts,
+    )
+    earns = member is not None and program is not None
+    counters = system_accounts(
+        merchant=merchant,
+        codes=[
+            *(["points_redeemed"] if quote.points_redeemed or quote.reward_points else []),
+            *(["points_issued"] if earns and quote.points_earned else []),
+            *(["credit_issued"] if earns and quote.cashback else []),
+        ],
     )
     sale = Transaction.objects.create(
         merchant=merchant,
@@ -653,12 +695,16 @@ def _checkout_effects(
         voucher_redeem(quote=vq, customer=customer, transaction_obj=sale, at=at)
     key = f"sale:{sale.pk}"
     if quote.points_redeemed or quote.reward_points:
+        assert customer is not None and accounts is not None  # the quote refused it otherwise
         points_redeem(
             customer=customer,
             points=quote.points_redeemed + quote.reward_points,
             key=f"{key}:redeem",
             at=at,
             transaction_obj=sale,
+            program=program,
+            account=accounts["points"],
+            counter=counters["points_redeemed"],
         )
     if quote.store_credit:
         credit_spend(
@@ -677,14 +723,22 @@ def _checkout_effects(
             transaction_obj=sale,
         )
     tier_change = None
+    # the balances after this sale are the locked ones plus this sale's postings, unless a
+    # service that reads its own copy of the accounts posted to them too
+    reread = bool(quote.store_credit or quote.tab_charge)
     if member is not None:
-        points_earn(
-            customer=customer,
-            points=quote.points_earned,
-            key=f"{key}:earn",
-            at=at,
-            transaction_obj=sale,
-        )
+        assert customer is not None and accounts is not None
+        if program is not None:  # (without one the quote earns nothing)
+            points_earn(
+                customer=customer,
+                points=quote.points_earned,
+                key=f"{key}:earn",
+                at=at,
+                transaction_obj=sale,
+                program=program,
+                account=accounts["points"],
+                counter=counters.get("points_issued"),
+            )
         if quote.cashback:
             credit_grant(
                 customer=customer,
@@ -692,10 +746,15 @@ def _checkout_effects(
                 key=f"{key}:cashback",
                 at=at,
                 transaction_obj=sale,
+                account=accounts["credit"],
+                counter=counters["credit_issued"],
             )
-        referral_reward_if_due(member=member, transaction_obj=sale, at=at)
-        tier_change = tier_upgrade_if_qualified(member=member, at=at)
-        member.refresh_from_db(fields=["tier"])
+        if referral_reward_if_due(member=member, transaction_obj=sale, at=at):
+            reread = True
+        if program is not None:
+            tier_change = tier_upgrade_if_qualified(
+                member=member, at=at, program=program, tiers=list(program.tiers.all())
+            )
     result = quote.as_dict()
     result["transaction"] = {
         "id": sale.pk,
@@ -703,7 +762,9 @@ def _checkout_effects(
         "total": str(sale.total),
         "external_id": sale.external_id,
     }
-    result.update(_balances(customer, member, tier_change is not None))
+    result.update(
+        _balances(customer, member, tier_change is not None, None if reread else accounts)
+    )
     result["receipt_line"] = _receipt_line(quote, result)
     from langganan.webhooks.services import webhook_emit
 
@@ -723,17 +784,26 @@ def _checkout_effects(
     return result
 
 
-def _balances(customer: Customer | None, member: Member | None, changed: bool) -> dict:
+def _balances(
+    customer: Customer | None,
+    member: Member | None,
+    changed: bool,
+    accounts: dict[str, Account] | None = None,
+) -> dict:
+    """The customer's three balances after this call's postings: from ``accounts`` when the
+    caller holds them locked and every posting of the call went through them, else read in
+    one query (an account the customer does not have yet is a zero balance with no credit)."""
     if customer is None:
         return {"customer_id": None, "balances": None, "tier": None}
-    # one query for the three balances, as they stand after this call's postings (an account
-    # the customer does not have yet is a zero balance with no credit)
-    current = {
-        kind: (balance, floor)
-        for kind, balance, floor in Account.objects.filter(
-            customer=customer, kind__in=["points", "credit", "tab"]
-        ).values_list("kind", "balance", "floor")
-    }
+    if accounts is not None:
+        current = {kind: (a.balance, a.floor) for kind, a in accounts.items()}
+    else:
+        current = {
+            kind: (balance, floor)
+            for kind, balance, floor in Account.objects.filter(
+                customer=customer, kind__in=["points", "credit", "tab"]
+            ).values_list("kind", "balance", "floor")
+        }
     points, credit, (tab, floor) = (
         current.get(k, (ZERO, ZERO)) for k in ("points", "credit", "tab")
     )

@@ -51,6 +51,9 @@ ERR_AMOUNT_CENTS = "an amount has at most two decimals"
 ERR_CREDIT_KIND = "{kind!r} is not a ledger event kind"
 ERR_NOT_ENOUGH_CREDIT = "not enough store credit: {available} available, {requested} requested"
 ERR_NOT_A_GRANT = "this journal did not grant store credit"
+ERR_GIVEN_ACCOUNT = (
+    "the account given is not the customer's (or the merchant's) account of this kind"
+)
 
 
 def cashback_for_sale(
@@ -105,8 +108,13 @@ def credit_grant(
     kind: str = "cashback",
     transaction_obj: Transaction | None = None,
     memo: str = "",
+    account: Account | None = None,
+    counter: Account | None = None,
 ) -> Journal | None:
     """Add ``amount`` of store credit (issued from ``credit_issued``); ``None`` for 0.
+
+    ``account`` (the customer's credit account) and ``counter`` (``credit_issued``) may be
+    passed by a caller that already holds them (the checkout).
 
     Raises
     ------
@@ -122,14 +130,22 @@ def credit_grant(
         return None
     at = aware(at)
     merchant = customer.merchant
+    if account is not None and (
+        account.customer_id != customer.pk or account.kind != AccountKind.CREDIT
+    ):
+        raise InvalidInput(ERR_GIVEN_ACCOUNT)
+    if counter is not None and (
+        counter.merchant_id != merchant.pk or counter.code != "credit_issued"
+    ):
+        raise InvalidInput(ERR_GIVEN_ACCOUNT)
     with transaction.atomic():
         return journal_post(
             merchant=merchant,
             kind=kind,
             key=key,
             postings=[
-                (customer_account(customer=customer, kind=AccountKind.CREDIT), amount),
-                (system_account(merchant=merchant, code="credit_issued"), -amount),
+                (account or customer_account(customer=customer, kind=AccountKind.CREDIT), amount),
+                (counter or system_account(merchant=merchant, code="credit_issued"), -amount),
             ],
             transaction_obj=transaction_obj,
             memo=memo,

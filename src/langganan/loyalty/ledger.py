@@ -81,6 +81,42 @@ def customer_account(*, customer: Customer, kind: str) -> Account:
         return Account.objects.get(customer=customer, kind=kind)
 
 
+CUSTOMER_KINDS = (AccountKind.POINTS, AccountKind.CREDIT, AccountKind.TAB)
+
+
+def customer_accounts_lock(*, customer: Customer) -> dict[str, Account]:
+    """The customer's points, credit and tab accounts, by kind: created when missing, locked
+    (in id order, like :func:`accounts_lock`) and fresh. One query when they all exist.
+
+    Must run inside ``transaction.atomic``.
+    """
+    locked = Account.objects.select_for_update().filter(customer=customer, kind__in=CUSTOMER_KINDS)
+    accounts = {a.kind: a for a in locked.order_by("pk")}
+    if len(accounts) < len(CUSTOMER_KINDS):
+        # first use: create the missing ones (new rows get higher ids than the ones already
+        # locked, so the id order holds), then lock them all
+        for kind in CUSTOMER_KINDS:
+            if kind not in accounts:
+                customer_account(customer=customer, kind=kind)
+        accounts = {a.kind: a for a in locked.order_by("pk")}
+    return accounts
+
+
+def system_accounts(*, merchant: Merchant, codes: Iterable[str]) -> dict[str, Account]:
+    """The merchant's counter-accounts ``codes``, by code, created on first use; one query when
+    they all exist."""
+    codes = set(codes)
+    unknown = codes - set(SYSTEM_ACCOUNTS)
+    if unknown:
+        raise InvalidInput(f"unknown system account {sorted(unknown)[0]!r}")
+    found = {
+        a.code: a for a in Account.objects.filter(merchant=merchant, customer=None, code__in=codes)
+    }
+    for code in codes - set(found):
+        found[code] = system_account(merchant=merchant, code=code)
+    return found
+
+
 def system_account(*, merchant: Merchant, code: str) -> Account:
     """The merchant's counter-account ``code`` (see ``SYSTEM_ACCOUNTS``), created on first use."""
     if code not in SYSTEM_ACCOUNTS:
@@ -154,10 +190,13 @@ def journal_post(
                 memo=memo[:200],
                 posted_at=when,
             )
-            for account, amount in lines:  # one INSERT each: the balance trigger is per row
-                Entry.objects.create(
-                    journal=journal, account=account, amount=amount, posted_at=when
-                )
+            # one INSERT; the balance trigger runs for each row (FOR EACH ROW)
+            Entry.objects.bulk_create(
+                [
+                    Entry(journal=journal, account=account, amount=amount, posted_at=when)
+                    for account, amount in lines
+                ]
+            )
     except IntegrityError as exc:
         text = str(exc)
         if _FLOOR_CONSTRAINT in text or "CHECK constraint failed" in text:
@@ -170,6 +209,10 @@ def journal_post(
         if "journal_key_unique" in text or "loyalty_journal.merchant_id" in text:
             raise DuplicateJournal(ERR_DUPLICATE_KEY.format(key=key)) from exc
         raise
+    # the database moved the balances (trigger); the caller's objects follow, so a service
+    # that holds the accounts' row locks knows the new balances without reading them again
+    for account, amount in lines:
+        account.balance = Decimal(account.balance) + amount
     return journal
 
 

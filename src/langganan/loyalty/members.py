@@ -60,6 +60,23 @@ def program_for(*, merchant: Merchant) -> Program:
     return program
 
 
+def program_of(merchant: Merchant) -> Program | None:
+    """The merchant's loyalty program (active or not), or None: the one read with the merchant
+    when it was (``select_related("loyalty_program")``, as the POS API's key check does), else
+    read now. The program gets the merchant object, so its rules need no look-up of it."""
+    if Merchant.loyalty_program.is_cached(merchant):  # type: ignore[attr-defined]
+        try:
+            program = merchant.loyalty_program  # type: ignore[attr-defined]
+        except Program.DoesNotExist:
+            return None
+    else:
+        program = Program.objects.filter(merchant=merchant).first()
+        if program is None:
+            return None
+    program.merchant = merchant
+    return program
+
+
 def merchant_zone(merchant: Merchant) -> ZoneInfo:
     """The merchant's time zone (Asia/Jakarta unless the merchant says otherwise)."""
     try:

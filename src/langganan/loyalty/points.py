@@ -77,6 +77,9 @@ ONE = Decimal("1")
 
 ERR_TOTAL_NEGATIVE = "the sale total cannot be negative"
 ERR_POINTS_WHOLE = "points must be a whole number"
+ERR_GIVEN_ACCOUNT = (
+    "the account given is not the customer's (or the merchant's) account of this kind"
+)
 ERR_POINTS_NEGATIVE = "points cannot be negative"
 ERR_POINTS_NOT_POSITIVE = "the number of points must be more than zero"
 ERR_EARN_KIND = "points can only be credited as {kinds}"
@@ -230,6 +233,9 @@ def points_earn(
     transaction_obj: Transaction | None = None,
     memo: str = "",
     expires_at: datetime | None = None,
+    program: Program | None = None,
+    account: Account | None = None,
+    counter: Account | None = None,
 ) -> Journal | None:
     """Credit ``points`` to the customer: one journal and one lot expiring by the program's
     policy at this moment (:func:`points_expires_at`).
@@ -239,6 +245,10 @@ def points_earn(
 
     ``kind`` is ``earn``, ``bonus`` or ``referral`` (issued from ``points_issued``) or
     ``opening`` (from ``points_opening``). Returns ``None`` and posts nothing for 0 points.
+
+    ``program`` (the merchant's active program), ``account`` (the customer's points account)
+    and ``counter`` (the counter-account of ``kind``) may be passed by a caller that already
+    holds them (the checkout), to save looking them up again.
 
     Raises
     ------
@@ -258,14 +268,21 @@ def points_earn(
         return None
     at = aware(at)
     merchant = customer.merchant
-    program = program_for(merchant=merchant)
+    if program is None:
+        program = program_for(merchant=merchant)
     if expires_at is None:
         expires_at = points_expires_at(program=program, earned_at=at)
     else:
         expires_at = aware(expires_at)
+    code = EARN_KINDS[JournalKind(kind)]
+    _check_given(customer, account, AccountKind.POINTS)
+    if counter is not None and (counter.merchant_id != merchant.pk or counter.code != code):
+        raise InvalidInput(ERR_GIVEN_ACCOUNT)
     with transaction.atomic():
-        account = customer_account(customer=customer, kind=AccountKind.POINTS)
-        counter = system_account(merchant=merchant, code=EARN_KINDS[JournalKind(kind)])
+        if account is None:
+            account = customer_account(customer=customer, kind=AccountKind.POINTS)
+        if counter is None:
+            counter = system_account(merchant=merchant, code=code)
         journal = journal_post(
             merchant=merchant,
             kind=kind,
@@ -284,6 +301,11 @@ def points_earn(
             remaining=points,
         )
     return journal
+
+
+def _check_given(customer: Customer, account: Account | None, kind: str) -> None:
+    if account is not None and (account.customer_id != customer.pk or account.kind != kind):
+        raise InvalidInput(ERR_GIVEN_ACCOUNT)
 
 
 def _usable(at: datetime) -> Q:
@@ -305,12 +327,17 @@ def points_redeem(
     at: datetime,
     transaction_obj: Transaction | None = None,
     memo: str = "",
+    program: Program | None = None,
+    account: Account | None = None,
+    counter: Account | None = None,
 ) -> Journal:
     """Redeem ``points`` of the customer's points, oldest-expiring first.
 
     Lots are consumed by ``expires_at`` (never-expiring lots last), then by id; lots already
     expired at ``at`` cannot be used even if the expiry run has not reached them yet. The
-    account and the lots are locked for the whole transaction.
+    account and the lots are locked for the whole transaction. ``program``, ``account`` and
+    ``counter`` (``points_redeemed``) may be passed by a caller that already holds them; an
+    ``account`` passed in must already be locked by the caller (:func:`accounts_lock`).
 
     Raises
     ------
@@ -326,15 +353,23 @@ def points_redeem(
         raise InvalidInput(ERR_POINTS_NOT_POSITIVE, field="points")
     at = aware(at)
     merchant = customer.merchant
-    program = program_for(merchant=merchant)
+    if program is None:
+        program = program_for(merchant=merchant)
     if points < program.min_points_to_redeem:
         raise InvalidInput(
             ERR_BELOW_MINIMUM.format(minimum=program.min_points_to_redeem), field="points"
         )
+    _check_given(customer, account, AccountKind.POINTS)
+    if counter is not None and (
+        counter.merchant_id != merchant.pk or counter.code != "points_redeemed"
+    ):
+        raise InvalidInput(ERR_GIVEN_ACCOUNT)
     with transaction.atomic():
-        account = customer_account(customer=customer, kind=AccountKind.POINTS)
-        redeemed = system_account(merchant=merchant, code="points_redeemed")
-        accounts_lock([account])
+        if account is None:
+            account = customer_account(customer=customer, kind=AccountKind.POINTS)
+            accounts_lock([account])
+        # else: a caller that passes the account holds its row lock already (the checkout)
+        redeemed = counter or system_account(merchant=merchant, code="points_redeemed")
         lots = _lock_lots(
             PointLot.objects.filter(_usable(at), account=account).order_by(
                 F("expires_at").asc(nulls_last=True), "id"

@@ -85,6 +85,7 @@ def referral_register(*, member: Member, code: str) -> Referral:
         raise Conflict(ERR_REFERRAL_ALREADY, field="code") from exc
     Member.objects.filter(pk=locked.pk).update(referred_by=referrer)
     member.referred_by = referrer
+    member.referral_received = referral  # type: ignore[attr-defined]
     return referral
 
 
@@ -103,6 +104,18 @@ def _had_qualifying_sale_before(sale: Transaction, min_spend) -> bool:
     )
 
 
+def _referral_waiting(member: Member) -> bool:
+    """Whether a referral of ``member`` waits for its reward: from the referral read with the
+    member when it was (``select_related("referral_received")``, as the checkout does), else
+    with a plain query."""
+    if Member.referral_received.is_cached(member):  # type: ignore[attr-defined]
+        try:
+            return member.referral_received.rewarded_at is None  # type: ignore[attr-defined]
+        except Referral.DoesNotExist:
+            return False
+    return Referral.objects.filter(referred_id=member.pk, rewarded_at__isnull=True).exists()
+
+
 def referral_reward_if_due(*, member: Member, transaction_obj: Transaction, at: datetime) -> bool:
     """Reward ``member`` and their referrer when ``transaction_obj`` is the member's first
     qualifying purchase; True when rewarded now, False when nothing is (or is any longer) due."""
@@ -110,6 +123,8 @@ def referral_reward_if_due(*, member: Member, transaction_obj: Transaction, at: 
     if transaction_obj.customer_id != member.customer_id:
         raise InvalidInput(ERR_REFERRAL_WRONG_SALE, field="transaction")
     if transaction_obj.kind != TransactionKind.SALE:
+        return False
+    if not _referral_waiting(member):  # nearly every sale (re-read with a lock below if so)
         return False
     with transaction.atomic():
         referral = (

@@ -16,7 +16,7 @@ from django.db.models import Sum, prefetch_related_objects
 
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
-from langganan.loyalty.members import aware
+from langganan.loyalty.members import aware, program_of
 from langganan.loyalty.models import (
     Account,
     AccountKind,
@@ -79,7 +79,7 @@ class CustomerLoyalty:
 
 
 def customer_loyalty_get(
-    *, merchant: Merchant, customer: Customer, at: datetime
+    *, merchant: Merchant, customer: Customer, at: datetime, movements: bool = True
 ) -> CustomerLoyalty:
     """The customer's loyalty at ``at``: membership and tier, redeemable points and the next
     points to expire after ``at``, store credit, tab, usable personal vouchers, and the last
@@ -88,14 +88,15 @@ def customer_loyalty_get(
     Points are those :func:`~langganan.loyalty.points.points_balance` counts: the ledger balance
     without lots that have expired by ``at`` but that the expiry run has not processed yet.
     A customer of another merchant gets an empty answer (the caller already gave a 404).
+
+    ``movements=False`` leaves the movements out (the cashier's card does not show them). A
+    customer read with ``select_related("loyalty_member__tier")`` spares the membership query.
     """
     at = aware(at)
     if customer.merchant_id != merchant.pk:
         return CustomerLoyalty(program=None, member=None)
-    program = Program.objects.filter(merchant=merchant).first()
-    member = (
-        Member.objects.filter(merchant=merchant, customer=customer).select_related("tier").first()
-    )
+    program = program_of(merchant)
+    member = _member_of(merchant, customer)
     accounts = {a.kind: a for a in Account.objects.filter(merchant=merchant, customer=customer)}
     points, next_points, next_at = _points(accounts.get(AccountKind.POINTS), at)
     credit = accounts.get(AccountKind.CREDIT)
@@ -114,7 +115,19 @@ def customer_loyalty_get(
         tab_owed=max(ZERO, -Decimal(tab.balance)) if tab is not None else ZERO,
         tab_limit=-Decimal(tab.floor or 0) + ZERO if tab is not None else ZERO,
         vouchers=vouchers,
-        movements=_movements(merchant, list(accounts.values())),
+        movements=_movements(merchant, list(accounts.values())) if movements else [],
+    )
+
+
+def _member_of(merchant: Merchant, customer: Customer) -> Member | None:
+    if Customer.loyalty_member.is_cached(customer):  # read with the customer
+        try:
+            member = customer.loyalty_member
+        except Member.DoesNotExist:
+            return None
+        return member if member.merchant_id == merchant.pk else None
+    return (
+        Member.objects.filter(merchant=merchant, customer=customer).select_related("tier").first()
     )
 
 
@@ -122,8 +135,8 @@ def _points(account: Account | None, at: datetime) -> tuple[int, int, datetime |
     """``(redeemable points, points of the next expiry, its time)`` in one query: the
     remaining points per expiry time (a member has one lot per earning, so at most about a
     year of visits)."""
-    if account is None:
-        return 0, 0, None
+    if account is None or Decimal(account.balance) <= 0:
+        return 0, 0, None  # the lots' remaining points add up to the balance: none are left
     groups = (
         PointLot.objects.filter(account=account, remaining__gt=0, expires_at__isnull=False)
         .values("expires_at")

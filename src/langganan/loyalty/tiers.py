@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from langganan.core.errors import InvalidInput
@@ -134,26 +134,71 @@ def _tier_set(
     return change
 
 
-def tier_upgrade_if_qualified(*, member: Member, at: datetime) -> TierChange | None:
+def _member_window_stats(
+    *, merchant: Merchant, program: Program, at: datetime, customer_id: int
+) -> Stats:
+    """One customer's ``(spend, visits)`` over the window ending at ``at``, in one query (the
+    same figures as :func:`_window_stats`, which does every customer at once)."""
+    start = at - timedelta(days=program.tier_window_days)
+    day = TruncDate("occurred_at", tzinfo=merchant_zone(merchant))
+    row = (
+        Transaction.objects.filter(
+            merchant=merchant, customer_id=customer_id, occurred_at__gt=start, occurred_at__lte=at
+        )
+        .order_by()
+        .aggregate(
+            spend=Sum("total"),
+            visits=Count(day, filter=Q(kind=TransactionKind.SALE), distinct=True),
+        )
+    )
+    return Decimal(row["spend"] or ZERO), int(row["visits"] or 0)
+
+
+def tier_upgrade_if_qualified(
+    *,
+    member: Member,
+    at: datetime,
+    program: Program | None = None,
+    tiers: list[Tier] | None = None,
+) -> TierChange | None:
     """Move the member up at once to the best tier the window qualifies them for.
 
     Never moves down (that waits for the review). Returns the ``TierChange`` (reason
     "qualified", with the window's spend and visits) or ``None`` when nothing changed, also
     when the merchant's program is switched off. The ``member`` passed in is updated too.
+
+    ``program`` (the merchant's active program) and ``tiers`` (its tiers) may be passed by a
+    caller that already read them (the checkout). A member who already has the program's
+    highest tier cannot move up, so the window is not counted for them.
     """
     at = aware(at)
-    program = Program.objects.filter(merchant_id=member.merchant_id, is_active=True).first()
     if program is None:
+        program = Program.objects.filter(merchant_id=member.merchant_id, is_active=True).first()
+    if program is None or not program.is_active:
         return None
+    if tiers is None:
+        tiers = list(program.tiers.all())
+    if not tiers:
+        return None
+    ranked = sorted(tiers, key=lambda t: t.rank, reverse=True)
     with transaction.atomic():
-        locked = (
-            Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk)
-        )
-        stats = _window_stats(
+        locked = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
+        by_id = {t.pk: t for t in ranked}
+        current = by_id.get(locked.tier_id) if locked.tier_id is not None else None
+        if locked.tier_id is not None and current is None:  # a tier of another program
+            current = locked.tier
+        else:
+            locked.tier = current
+        member.tier, member.tier_since = current, locked.tier_since  # as it is now, changed or not
+        if current is not None and current.rank >= ranked[0].rank:
+            return None  # already at the top: nothing to count
+        if Member.merchant.is_cached(member):
+            locked.merchant = member.merchant
+        stats = _member_window_stats(
             merchant=locked.merchant, program=program, at=at, customer_id=locked.customer_id
-        ).get(locked.customer_id, (ZERO, 0))
-        best = tier_best_qualifying(program=program, spend=stats[0], visits=stats[1])
-        if best is None or (locked.tier is not None and best.rank <= locked.tier.rank):
+        )
+        best = _best(ranked, program.tier_basis, stats[0], stats[1])
+        if best is None or (current is not None and best.rank <= current.rank):
             return None
         change = _tier_set(
             member=locked, tier=best, reason=TierChange.Reason.QUALIFIED, stats=stats, at=at

@@ -37,7 +37,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.utils import timezone
 
 from langganan.core.bulk import db_value, insert_rows
@@ -534,28 +534,45 @@ def voucher_issue_welcome(*, member: Member, at: datetime) -> Voucher | None:
 
 
 def vouchers_active_for(*, customer: Customer, at: datetime) -> list[Voucher]:
-    """The customer's personal vouchers usable at ``at``, soonest to expire first."""
-    return list(
-        Voucher.objects.filter(
+    """The customer's personal vouchers usable at ``at``, soonest to expire first.
+
+    The customer's own uses are counted only for the vouchers that limit them (most personal
+    vouchers do not), so the usual card costs one plain query.
+    """
+    candidates = [
+        voucher
+        for voucher in Voucher.objects.filter(
             merchant_id=customer.merchant_id,
             customer=customer,
             is_active=True,
             is_template=False,
-        )
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=at))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
-        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
-        .annotate(
-            used_by_customer=Count(
-                "redemptions",
-                filter=Q(redemptions__customer=customer, redemptions__reversed_at__isnull=True),
+        ).order_by(F("valid_until").asc(nulls_last=True), "code")
+        # a customer has a few personal vouchers: their dates and uses are checked here
+        if (voucher.valid_from is None or voucher.valid_from <= at)
+        and (voucher.valid_until is None or voucher.valid_until > at)
+        and (voucher.max_uses is None or voucher.uses < voucher.max_uses)
+    ]
+    limited = [v.pk for v in candidates if v.per_customer_limit is not None]
+    used: dict[int, int] = {}
+    if limited:
+        used = dict(
+            VoucherRedemption.objects.filter(
+                voucher_id__in=limited, customer=customer, reversed_at__isnull=True
             )
+            .order_by()
+            .values("voucher_id")
+            .annotate(n=Count("id"))
+            .values_list("voucher_id", "n")
         )
-        .filter(
-            Q(per_customer_limit__isnull=True) | Q(per_customer_limit__gt=F("used_by_customer"))
-        )
-        .order_by(F("valid_until").asc(nulls_last=True), "code")
-    )
+    active = []
+    for voucher in candidates:
+        voucher.used_by_customer = used.get(voucher.pk, 0)
+        if (
+            voucher.per_customer_limit is None
+            or voucher.per_customer_limit > voucher.used_by_customer
+        ):
+            active.append(voucher)
+    return active
 
 
 __all__ = [

@@ -1,0 +1,64 @@
+"""What the busiest calls of a till cost in queries (a regression breaks these bounds).
+
+The load benchmark (bench/api.py) mixes 60 % lookups, 30 % sales and 10 % quotes; each query
+costs about a millisecond of Python in the ORM, so these numbers are the API's throughput.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from langganan.loyalty.checkout import BasketLine, CheckoutRequest, checkout
+from tests.api.conftest import sale_body
+
+pytestmark = pytest.mark.django_db
+
+#: key (with merchant, outlet and program) + customer (with membership, tier and insight) +
+#: accounts + lots + vouchers
+LOOKUP_QUERIES = 5
+#: key (with the program) + customer + products + earning and cashback rules
+QUOTE_QUERIES = 5
+
+
+def _warm(shop):
+    """A first sale: the customer's accounts exist, the key's last use is recorded, and the
+    member has points (so the card reads their lots)."""
+    checkout(
+        merchant=shop.merchant,
+        outlet=shop.outlet,
+        idempotency_key="warm",
+        request=_request(shop),
+    )
+    shop.api.get("/customers/lookup", {"phone": shop.customer.phone})
+
+
+def _request(shop) -> CheckoutRequest:
+    return CheckoutRequest(
+        lines=[BasketLine(product_id=shop.coffee.pk, quantity=Decimal("2"))],
+        customer_id=shop.customer.pk,
+    )
+
+
+def test_a_lookup_costs_a_fixed_number_of_queries(shop, django_assert_max_num_queries):
+    _warm(shop)
+    with django_assert_max_num_queries(LOOKUP_QUERIES):
+        response = shop.api.get("/customers/lookup", {"phone": shop.customer.phone})
+    assert response.status_code == 200 and response.json()["points"] > 0
+
+
+def test_a_quote_costs_a_fixed_number_of_queries(shop, django_assert_max_num_queries):
+    _warm(shop)
+    with django_assert_max_num_queries(QUOTE_QUERIES):
+        response = shop.api.post("/checkout/quote", sale_body(shop))
+    assert response.status_code == 200
+
+
+def test_a_sale_through_the_api_answers_with_the_database_balances(shop):
+    _warm(shop)
+    response = shop.api.post("/transactions", sale_body(shop), idempotency_key=str(uuid.uuid4()))
+    assert response.status_code == 201
+    card = shop.api.get("/customers/lookup", {"phone": shop.customer.phone}).json()
+    assert response.json()["balances"]["points"] == card["points"]
