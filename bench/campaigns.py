@@ -218,12 +218,13 @@ def main() -> list[str]:
         "| database | treated | holdout | median seconds (3 runs) | with vouchers (s) |",
         "|---|---:|---:|---:|---:|",
     ]
-    worst = 0.0
+    worst = worst_voucher = 0.0
     for r in results:
         plain = [x for x in r["runs"] if not x["voucher"]]
         median = statistics.median(x["seconds"] for x in plain)
         with_voucher = next(x for x in r["runs"] if x["voucher"])
-        worst = max(worst, median, with_voucher["seconds"])
+        worst = max(worst, median)
+        worst_voucher = max(worst_voucher, with_voucher["seconds"])
         lines.append(
             f"| {r['vendor']} | {plain[0]['treated']:,} | {plain[0]['holdout']:,} | "
             f"{median:.1f} | {with_voucher['seconds']:.1f} |"
@@ -231,7 +232,8 @@ def main() -> list[str]:
     lines += [
         "",
         f"Target: 100,000 customers queued in ≤ 30 s — {'met' if worst <= 30 else 'not met'} "
-        f"(slowest {worst:.1f} s).",
+        f"(slowest median {worst:.1f} s). With a personal voucher issued to each treated "
+        f"customer as well: slowest {worst_voucher:.1f} s.",
         "",
     ]
     return lines
