@@ -273,3 +273,27 @@ def test_anonymous_detail_is_sent_to_login(client, merchant, campaign):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_a_manual_whatsapp_campaign_links_to_its_wa_me_list(client, merchant):
+    from django.urls import reverse
+
+    from langganan.campaigns.services import campaign_create, template_create
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory(merchant=merchant, role="owner")
+    client.force_login(membership.user)
+    template = template_create(merchant=merchant, name="Pengingat", body_id="Halo {salutation}")
+    campaign = campaign_create(
+        merchant=merchant,
+        name="Manual",
+        kind="reminder",
+        channel="whatsapp",
+        template=template,
+        manual_whatsapp=True,
+    )
+    page = client.get(
+        reverse("campaigns_web:campaign_detail", args=[merchant.slug, campaign.pk])
+    ).content.decode()
+    manual = reverse("campaigns:manual_list", args=[merchant.slug])
+    assert f'href="{manual}?campaign={campaign.pk}"' in page
