@@ -15,7 +15,8 @@ birthday        birthday today or in the next ``days_before`` days the birthday'
 holiday         the holiday is today or ``days_before`` days ahead the holiday's date
 reminder        the predicted next purchase date has come (at most the predicted date
                 7 days ago) and the customer is not lapsed
-winback         the lifecycle stage is lapsed                      the last purchase date
+winback         the lifecycle stage is lapsed, the last purchase at    the last purchase date
+                most a year ago (longer gone is lost, not lapsing)
 points_expiry   points expire within ``days_before`` (default 7)   the first expiry date
 tier_upgrade    moved up a tier since the campaign started (30     the tier change
                 days at most)
@@ -36,6 +37,7 @@ from .holidays_calendar import next_holiday
 from .models import Campaign, CampaignKind
 
 REMINDER_STALE_DAYS = 7
+WINBACK_MAX_IDLE_DAYS = 365
 TIER_UPGRADE_DAYS = 30
 DEFAULT_EXPIRY_NOTICE_DAYS = 7
 
@@ -124,7 +126,10 @@ def due_winback(campaign: Campaign, now: datetime) -> list[Due]:
     zone = merchant_zone(campaign.merchant)
     rows = (
         _audience(campaign, now)
-        .filter(insight__lifecycle="lapsed")
+        .filter(
+            insight__lifecycle="lapsed",
+            insight__last_purchase__gte=now - timedelta(days=WINBACK_MAX_IDLE_DAYS),
+        )
         .values_list("id", "insight__last_purchase")
     )
     return [Due(cid, occasion=last.astimezone(zone).date().isoformat()) for cid, last in rows]

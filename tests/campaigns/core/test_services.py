@@ -313,3 +313,13 @@ def test_an_english_campaign_sends_the_english_text(merchant, template):
     assert message.language == "en"
     assert message.body.startswith("Hi Kak Ana! Fancy your favourite again?")
     assert "Reply STOP" in message.body
+
+
+def test_winback_leaves_out_customers_gone_for_more_than_a_year(merchant, template):
+    lapsing = consenting_customer(merchant)
+    insight_for(lapsing, lifecycle="lapsed", last_purchase=NOW - timedelta(days=90))
+    lost = consenting_customer(merchant)
+    insight_for(lost, lifecycle="lapsed", last_purchase=NOW - timedelta(days=400))
+    campaign = make(merchant, template, kind="winback")
+    campaign_run(campaign=campaign, now=NOW)
+    assert list(Recipient.objects.values_list("customer_id", flat=True)) == [lapsing.pk]
