@@ -17,8 +17,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from langganan.core.phones import normalize_phone
-
 from .models import ChannelAccount, Message, MessageStatus
 from .optout import is_opt_out_text, message_status_record, opt_out_by_address
 
@@ -86,15 +84,10 @@ def _reply_apply(*, account: ChannelAccount, sender: Any, text: Any) -> int:
         return 0
     if not is_opt_out_text(text):
         return 0
-    address = str(sender).strip()
-    try:  # WhatsApp sends 6281…, gateways may send 0812…: both become +62812…
-        address = normalize_phone(address) or address
-    except ValueError:
-        pass
-    return opt_out_by_address(
+    return opt_out_by_address(  # it reads 0812…, 62812… and +62812… alike
         merchant_id=account.merchant_id,
         channel=account.channel,
-        address=address,
+        address=str(sender),
         source=OPT_OUT_SOURCE,
     )
 

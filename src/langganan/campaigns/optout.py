@@ -70,14 +70,27 @@ def is_opt_out_text(text: str) -> bool:
     return " ".join((text or "").upper().split()).strip(" .!") in OPT_OUT_WORDS
 
 
+def _phone(address: str) -> str | None:
+    """E.164 from what a channel reports: ``0812…`` and ``+62812…`` as written, ``62812…``
+    (WhatsApp's digits, without the plus) as an international number."""
+    address = address.strip()
+    for candidate in (address, "+" + address):
+        try:
+            phone = normalize_phone(candidate)
+        except ValueError:
+            continue
+        if phone:
+            return phone
+    return None
+
+
 def opt_out_by_address(*, merchant_id: int, channel: str, address: str, source: str) -> int:
     """Opt out every customer of the merchant with this phone (or email); returns how many."""
     if channel == Channel.EMAIL:
         customers = Customer.objects.filter(merchant_id=merchant_id, email__iexact=address.strip())
     else:
-        try:
-            phone = normalize_phone(address if address.startswith("+") else "+" + address)
-        except ValueError:
+        phone = _phone(address)
+        if phone is None:
             return 0
         customers = Customer.objects.filter(merchant_id=merchant_id, phone=phone)
     return sum(opt_out_record(customer=c, channel=channel, source=source) for c in customers)

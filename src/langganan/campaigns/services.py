@@ -278,14 +278,15 @@ def _address(customer: Customer | Person, channel: str) -> str:
 
 
 def _drop_assigned(campaign: Campaign, due: list[Due]) -> list[Due]:
-    occasions = {d.occasion for d in due}
+    """``due`` without the (customer, occasion) pairs already assigned, nor repeats; one query
+    per chunk of customers, however many occasions (a win-back has one per last-purchase day)."""
+    ids = sorted({d.customer_id for d in due})
     taken: set[tuple[int, str]] = set()
-    for occasion in occasions:
+    for start in range(0, len(ids), 5000):
         taken.update(
-            (cid, occasion)
-            for cid in Recipient.objects.filter(campaign=campaign, occasion=occasion).values_list(
-                "customer_id", flat=True
-            )
+            Recipient.objects.filter(
+                campaign=campaign, customer_id__in=ids[start : start + 5000]
+            ).values_list("customer_id", "occasion")
         )
     seen: set[tuple[int, str]] = set()
     fresh = []

@@ -323,3 +323,19 @@ def test_winback_leaves_out_customers_gone_for_more_than_a_year(merchant, templa
     campaign = make(merchant, template, kind="winback")
     campaign_run(campaign=campaign, now=NOW)
     assert list(Recipient.objects.values_list("customer_id", flat=True)) == [lapsing.pk]
+
+
+def test_an_opt_out_reply_finds_the_customer_from_any_phone_form(merchant):
+    from langganan.campaigns.guardrails import consented
+    from langganan.campaigns.optout import opt_out_by_address
+
+    for form in ("081234567890", "6281234567890", "+6281234567890"):
+        customer = consenting_customer(merchant, phone="+6281234567890")
+        assert (
+            opt_out_by_address(
+                merchant_id=merchant.pk, channel="whatsapp", address=form, source="reply STOP"
+            )
+            == 1
+        )
+        assert not consented(customer=customer, channel="whatsapp")
+        customer.delete()
