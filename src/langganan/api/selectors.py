@@ -5,15 +5,19 @@ The cashier's card is in :mod:`langganan.loyalty.cashier`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from langganan.core.errors import NotFound
-from langganan.core.models import Merchant
+from langganan.core.models import Merchant, Outlet
+from langganan.core.rows import ModelColumns, fetch_one, model_columns, set_related
 from langganan.customers.selectors import customer_get
 from langganan.loyalty.checkout import CheckoutRequest, checkout_quote
-from langganan.loyalty.models import Entry
+from langganan.loyalty.models import Entry, Program
 
 from .models import ApiKey
 from .services import KEY_PREFIX, key_hash
@@ -26,15 +30,49 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
 
     The merchant's loyalty program (there is at most one) comes in the same query: nearly
     every call of a till needs it, and reading it here spares each of them a query of its own
-    (:func:`langganan.loyalty.members.program_of` uses it).
+    (:func:`langganan.loyalty.members.program_of` uses it). Every API request runs this, so it
+    is one hand-joined query (:mod:`langganan.core.rows`) instead of the ORM's
+    ``select_related("merchant", "outlet", "merchant__loyalty_program")``, which cost 3.6 ms of
+    CPU against 0.5 ms for this.
     """
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > MAX_KEY_LENGTH:
         return None
+    connection = connections[ApiKey.objects.db]
+    columns = _key_columns()
+    found = fetch_one(connection, _key_sql(connection), [key_hash(raw_key)], columns)
+    if found is None:
+        return None
+    key, outlet, merchant, program = found
+    set_related(key, ApiKey.merchant, merchant)
+    set_related(key, ApiKey.outlet, outlet)
+    set_related(outlet, Outlet.merchant, merchant)
+    set_related(merchant, Merchant.loyalty_program, program)
+    if program is not None:
+        set_related(program, Program.merchant, merchant)
+    return key
+
+
+def _key_columns() -> tuple[ModelColumns, ...]:
     return (
-        ApiKey.objects.select_related("merchant", "outlet", "merchant__loyalty_program")
-        .filter(key_hash=key_hash(raw_key), revoked_at__isnull=True, outlet__is_active=True)
-        .order_by("pk")  # the hash is unique: no need to sort by the model's ordering (joins)
-        .first()
+        model_columns(ApiKey, "k"),
+        model_columns(Outlet, "o"),
+        model_columns(Merchant, "m"),
+        model_columns(Program, "p"),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _key_sql(connection: BaseDatabaseWrapper) -> str:
+    qn = connection.ops.quote_name
+    key, outlet, merchant, program = _key_columns()
+    return (
+        f"SELECT {key.sql(connection)}, {outlet.sql(connection)}, "  # noqa: S608 (names only)
+        f"{merchant.sql(connection)}, {program.sql(connection)} "
+        f"FROM {qn(ApiKey._meta.db_table)} k "
+        f"JOIN {qn(Outlet._meta.db_table)} o ON o.id = k.outlet_id "
+        f"JOIN {qn(Merchant._meta.db_table)} m ON m.id = k.merchant_id "
+        f"LEFT JOIN {qn(Program._meta.db_table)} p ON p.merchant_id = m.id "
+        "WHERE k.key_hash = %s AND k.revoked_at IS NULL AND o.is_active"
     )
 
 

@@ -23,6 +23,7 @@ from langganan.core.phones import normalize_phone
 from langganan.customers.models import Customer
 from langganan.customers.selectors import ERR_CUSTOMER_NOT_FOUND
 from langganan.insights.models import CustomerInsight
+from langganan.loyalty.customer_rows import customer_with_member
 from langganan.loyalty.members import merchant_zone
 from langganan.loyalty.models import Voucher
 from langganan.loyalty.selectors import customer_loyalty_get
@@ -68,21 +69,23 @@ class CustomerCard:
 def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Customer:
     if bool(phone) == bool(member_code):
         raise InvalidInput(ERR_LOOKUP_ONE_OF, field="phone")
-    # the membership and the stored insight come with the customer (one query for the three)
-    customers = Customer.objects.filter(merchant=merchant).select_related(
-        "loyalty_member__tier", "insight"
-    )
+    # the membership, its tier and the stored insight come with the customer, in one query
     if phone:
         try:
             e164 = normalize_phone(phone)
         except ValueError as exc:
             raise InvalidInput(ERR_PHONE_INVALID, field="phone") from exc
-        customer = customers.filter(phone=e164).first()
+        customer = customer_with_member(merchant, by="phone", value=e164, insight=True)
     else:
         code = (member_code or "").strip()
-        customer = customers.filter(member_code=code).first() or (
-            customers.filter(member_code__iexact=code).order_by("pk").first()
-        )
+        customer = customer_with_member(merchant, by="member_code", value=code, insight=True)
+        if customer is None:  # a code typed in another case: rare, so the plain ORM
+            customer = (
+                Customer.objects.filter(merchant=merchant, member_code__iexact=code)
+                .select_related("loyalty_member__tier", "insight")
+                .order_by("pk")
+                .first()
+            )
     if customer is None:
         raise NotFound(ERR_CUSTOMER_NOT_FOUND)
     return customer

@@ -45,6 +45,7 @@ from django.utils import timezone
 from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.models import Merchant, Outlet
 from langganan.customers.models import Customer
+from langganan.loyalty.customer_rows import customer_with_member
 from langganan.loyalty.ledger import (
     customer_account,
     customer_accounts_lock,
@@ -306,15 +307,9 @@ def _customer_and_member(
     merchant."""
     if customer_id is None:
         return None, None
-    customer = (
-        Customer.objects.select_related("loyalty_member__tier", "loyalty_member__referral_received")
-        .filter(merchant=merchant, pk=customer_id)
-        .order_by("pk")
-        .first()
-    )
+    customer = customer_with_member(merchant, by="pk", value=customer_id)
     if customer is None:
         raise NotFound("customer not found", field="customer_id")
-    customer.merchant = merchant
     try:
         member = customer.loyalty_member
     except Member.DoesNotExist:

@@ -16,6 +16,7 @@ from django.db.models import Sum, prefetch_related_objects
 
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
+from langganan.loyalty.customer_rows import customer_accounts_of
 from langganan.loyalty.members import aware, program_of
 from langganan.loyalty.models import (
     Account,
@@ -97,7 +98,7 @@ def customer_loyalty_get(
         return CustomerLoyalty(program=None, member=None)
     program = program_of(merchant)
     member = _member_of(merchant, customer)
-    accounts = {a.kind: a for a in Account.objects.filter(merchant=merchant, customer=customer)}
+    accounts = {a.kind: a for a in customer_accounts_of(merchant, customer)}
     points, next_points, next_at = _points(accounts.get(AccountKind.POINTS), at)
     credit = accounts.get(AccountKind.CREDIT)
     tab = accounts.get(AccountKind.TAB)

@@ -45,6 +45,7 @@ from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.models import Merchant
 from langganan.core.money import format_rupiah
 from langganan.customers.models import Customer
+from langganan.loyalty.customer_rows import personal_vouchers_of
 from langganan.loyalty.members import aware, merchant_zone
 from langganan.loyalty.models import (
     DiscountType,
@@ -541,12 +542,7 @@ def vouchers_active_for(*, customer: Customer, at: datetime) -> list[Voucher]:
     """
     candidates = [
         voucher
-        for voucher in Voucher.objects.filter(
-            merchant_id=customer.merchant_id,
-            customer=customer,
-            is_active=True,
-            is_template=False,
-        ).order_by(F("valid_until").asc(nulls_last=True), "code")
+        for voucher in personal_vouchers_of(customer)
         # a customer has a few personal vouchers: their dates and uses are checked here
         if (voucher.valid_from is None or voucher.valid_from <= at)
         and (voucher.valid_until is None or voucher.valid_until > at)

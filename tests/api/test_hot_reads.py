@@ -1,0 +1,185 @@
+"""The hand-joined reads of the hot paths (``langganan.core.rows``) give exactly what the ORM
+gives: the same field values with the same Python types, and the relations cached as
+``select_related`` leaves them (reading them costs no query)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db.models import Model
+from django.utils import timezone
+
+from langganan.api.models import ApiKey
+from langganan.api.selectors import api_key_authenticate
+from langganan.api.services import api_key_create, api_key_revoke
+from langganan.customers.models import Customer
+from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.loyalty.customer_rows import (
+    customer_accounts_of,
+    customer_with_member,
+    personal_vouchers_of,
+)
+from langganan.loyalty.members import program_of
+from langganan.loyalty.models import Account, Member, Referral, Voucher
+from tests.factories import CustomerFactory, OutletFactory
+from tests.loyalty.factories import MemberFactory, TierFactory, VoucherFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_same(ours: Model, orm: Model) -> None:
+    """Every concrete field equal, with the same type (Decimal, date, dict …)."""
+    assert type(ours) is type(orm)
+    for field in orm._meta.concrete_fields:
+        mine, theirs = getattr(ours, field.attname), getattr(orm, field.attname)
+        assert mine == theirs, field.attname
+        assert type(mine) is type(theirs), field.attname
+
+
+def test_the_key_check_reads_the_key_outlet_merchant_and_program_as_the_orm(
+    shop, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        key = api_key_authenticate(raw_key=shop.raw_key)
+    with django_assert_num_queries(0):
+        merchant, outlet, program = key.merchant, key.outlet, program_of(key.merchant)
+        assert outlet.merchant is merchant and program.merchant is merchant
+    orm = ApiKey.objects.select_related("merchant", "outlet", "merchant__loyalty_program").get(
+        pk=key.pk
+    )
+    assert_same(key, orm)
+    assert_same(outlet, orm.outlet)
+    assert_same(merchant, orm.merchant)
+    assert_same(program, orm.merchant.loyalty_program)
+
+
+def test_a_merchant_without_a_program_is_known_to_have_none(django_assert_num_queries):
+    outlet = OutletFactory()
+    _key, raw = api_key_create(merchant=outlet.merchant, outlet=outlet, name="Kasir")
+    key = api_key_authenticate(raw_key=raw)
+    with django_assert_num_queries(0):
+        assert program_of(key.merchant) is None
+
+
+def test_revoked_keys_and_closed_outlets_do_not_authenticate(shop):
+    key = api_key_authenticate(raw_key=shop.raw_key)
+    shop.outlet.is_active = False
+    shop.outlet.save()
+    assert api_key_authenticate(raw_key=shop.raw_key) is None
+    shop.outlet.is_active = True
+    shop.outlet.save()
+    assert api_key_authenticate(raw_key=shop.raw_key) is not None
+    api_key_revoke(prefix=key.prefix)
+    assert api_key_authenticate(raw_key=shop.raw_key) is None
+    assert api_key_authenticate(raw_key=shop.raw_key + "x") is None
+
+
+def _insight(customer, **fields):
+    now = timezone.now()
+    run = InsightRun.objects.create(merchant=customer.merchant, status="done")
+    return CustomerInsight.objects.create(
+        merchant=customer.merchant,
+        customer=customer,
+        run=run,
+        orders=5,
+        frequency=4,
+        recency_days=30.0,
+        age_days=60.0,
+        days_since_last=3.0,
+        total_spend=Decimal("250000.50"),
+        monetary_value=Decimal("50000"),
+        first_purchase=now - timedelta(days=60),
+        last_purchase=now - timedelta(days=3),
+        r_score=5,
+        f_score=4,
+        m_score=3,
+        segment="champions",
+        lifecycle="loyal",
+        next_purchase_date=date(2026, 12, 24),
+        usual_order=[{"item": "Kopi Susu", "times": 4}],
+        **fields,
+    )
+
+
+def test_a_member_comes_with_tier_referral_and_insight_as_the_orm_reads_them(
+    shop, django_assert_num_queries
+):
+    tier = TierFactory(program=shop.program, name="Gold", rank=2)
+    friend = MemberFactory(customer=CustomerFactory(merchant=shop.merchant))
+    member = shop.customer.loyalty_member
+    member.tier = tier
+    member.save()
+    Referral.objects.create(merchant=shop.merchant, referrer=friend, referred=member)
+    _insight(shop.customer)
+    customer = Customer.objects.get(pk=shop.customer.pk)
+    customer.birth_date = date(1990, 2, 28)
+    customer.save()
+
+    with django_assert_num_queries(1):
+        ours = customer_with_member(
+            shop.merchant, by="phone", value=shop.customer.phone, insight=True
+        )
+    orm = Customer.objects.select_related(
+        "loyalty_member__tier", "loyalty_member__referral_received", "insight"
+    ).get(pk=shop.customer.pk)
+    with django_assert_num_queries(0):
+        assert_same(ours, orm)
+        assert_same(ours.loyalty_member, orm.loyalty_member)
+        assert_same(ours.loyalty_member.tier, orm.loyalty_member.tier)
+        assert_same(ours.loyalty_member.referral_received, orm.loyalty_member.referral_received)
+        assert_same(ours.insight, orm.insight)
+        assert ours.insight.usual_order == [{"item": "Kopi Susu", "times": 4}]
+        assert ours.loyalty_member.customer is ours
+    for by, value in (("pk", shop.customer.pk), ("member_code", shop.customer.member_code)):
+        assert customer_with_member(shop.merchant, by=by, value=value).pk == shop.customer.pk
+
+
+def test_a_customer_without_membership_or_insight_has_none_without_a_query(
+    shop, django_assert_num_queries
+):
+    walk_in = CustomerFactory(merchant=shop.merchant)
+    found = customer_with_member(shop.merchant, by="pk", value=walk_in.pk, insight=True)
+    with django_assert_num_queries(0):
+        with pytest.raises(Member.DoesNotExist):
+            found.loyalty_member  # noqa: B018
+        with pytest.raises(CustomerInsight.DoesNotExist):
+            found.insight  # noqa: B018
+    member = customer_with_member(shop.merchant, by="pk", value=shop.customer.pk)
+    with django_assert_num_queries(0):
+        assert member.loyalty_member.tier is None
+        with pytest.raises(Referral.DoesNotExist):
+            member.loyalty_member.referral_received  # noqa: B018
+
+
+def test_another_merchants_customer_or_an_impossible_id_is_not_found(shop, other):
+    assert customer_with_member(shop.merchant, by="pk", value=other.customer.pk) is None
+    assert customer_with_member(shop.merchant, by="phone", value=other.customer.phone) is None
+    assert customer_with_member(shop.merchant, by="pk", value=2**63) is None
+    assert customer_with_member(shop.merchant, by="pk", value=-(2**63) - 1) is None
+    assert customer_with_member(shop.merchant, by="pk", value="1") is None
+
+
+def test_accounts_and_personal_vouchers_read_as_the_orm(shop):
+    shop.api.post(
+        "/transactions",
+        {"lines": [{"product_id": shop.coffee.pk, "quantity": 2}], "customer_id": shop.customer.pk},
+        idempotency_key="first",
+    )
+    ours = customer_accounts_of(shop.merchant, shop.customer)
+    orm = list(Account.objects.filter(customer=shop.customer).order_by("pk"))
+    assert ours and len(ours) == len(orm)
+    for mine, theirs in zip(ours, orm, strict=True):
+        assert_same(mine, theirs)
+        assert isinstance(mine.balance, Decimal)
+    later = timezone.now() + timedelta(days=9)
+    soon = timezone.now() + timedelta(days=2)
+    for code, until in (("B", later), ("A", None), ("C", soon), ("D", later)):
+        VoucherFactory(merchant=shop.merchant, customer=shop.customer, code=code, valid_until=until)
+    VoucherFactory(merchant=shop.merchant, customer=shop.customer, code="E", is_active=False)
+    VoucherFactory(merchant=shop.merchant, customer=None, code="F")
+    vouchers = personal_vouchers_of(shop.customer)
+    assert [v.code for v in vouchers] == ["C", "B", "D", "A"]
+    for mine in vouchers:
+        assert_same(mine, Voucher.objects.get(pk=mine.pk))
