@@ -12,6 +12,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
+from langganan.core import settings_cache
 from langganan.core.errors import NotFound
 from langganan.core.models import Merchant, Outlet
 from langganan.core.rows import ModelColumns, fetch_one, model_columns, set_related
@@ -47,6 +48,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     set_related(key, ApiKey.outlet, outlet)
     set_related(outlet, Outlet.merchant, merchant)
     set_related(merchant, Merchant.loyalty_program, program)
+    settings_cache.mark_fresh(merchant)  # read just now: its settings stamp is current
     if program is not None:
         set_related(program, Program.merchant, merchant)
     return key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -17,13 +19,27 @@ code_validator = RegexValidator(
 )
 
 
+def new_settings_version() -> int:
+    """A random stamp: a cache filled under an old stamp can never match a new one, even after
+    a database is restored or a test's rows are rolled back and made again."""
+    return secrets.randbits(62)
+
+
 class Merchant(models.Model):
-    """A business using Langganan: the tenant every other row belongs to."""
+    """A business using Langganan: the tenant every other row belongs to.
+
+    ``settings_version`` changes (database triggers set a new random stamp) whenever the
+    merchant's loyalty program, its tiers, earning or cashback rules or webhook endpoints
+    change; :mod:`langganan.core.settings_cache` keeps them per process under it.
+    """
 
     slug = models.SlugField(_("slug"), max_length=50, unique=True, validators=[slug_validator])
     name = models.CharField(_("name"), max_length=200)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jakarta")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    settings_version = models.BigIntegerField(
+        _("settings version"), default=new_settings_version, editable=False
+    )
 
     class Meta:
         verbose_name = _("merchant")

@@ -42,6 +42,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from langganan.core import settings_cache
 from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.models import Merchant, Outlet
 from langganan.customers.models import Customer
@@ -748,7 +749,10 @@ def _checkout_effects(
             reread = True
         if program is not None:
             tier_change = tier_upgrade_if_qualified(
-                member=member, at=at, program=program, tiers=list(program.tiers.all())
+                member=member,
+                at=at,
+                program=program,
+                tiers=settings_cache.rows(merchant, f"tiers:{program.pk}", program.tiers.all),
             )
     result = quote.as_dict()
     result["transaction"] = {

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from langganan.core import settings_cache
 from langganan.core.errors import InvalidInput
 from langganan.core.money import CENT, format_rupiah
 from langganan.customers.models import Customer
@@ -74,7 +75,14 @@ def cashback_for_sale(
         return ZERO
     day = timezone.localtime(aware(at), merchant_zone(program.merchant)).date()
     best = ZERO
-    for rule in program.cashback_rules.filter(is_active=True, min_spend__lte=total):
+    rules = settings_cache.rows(
+        program.merchant,
+        f"cashback_rules:{program.pk}",
+        lambda: program.cashback_rules.filter(is_active=True),
+    )
+    for rule in rules:
+        if rule.min_spend > total:
+            continue
         if (rule.starts_on is not None and day < rule.starts_on) or (
             rule.ends_on is not None and day > rule.ends_on
         ):

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from langganan.core import settings_cache
 from langganan.core.errors import Conflict, InvalidInput, LanggananError
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
@@ -109,11 +110,19 @@ def system_accounts(*, merchant: Merchant, codes: Iterable[str]) -> dict[str, Ac
     unknown = codes - set(SYSTEM_ACCOUNTS)
     if unknown:
         raise InvalidInput(f"unknown system account {sorted(unknown)[0]!r}")
-    found = {
-        a.code: a for a in Account.objects.filter(merchant=merchant, customer=None, code__in=codes)
-    }
-    for code in codes - set(found):
+    if not codes:
+        return {}
+    every = settings_cache.rows(
+        merchant,
+        "system_accounts",
+        lambda: Account.objects.filter(merchant=merchant, customer=None),
+    )
+    found = {a.code: a for a in every if a.code in codes}
+    missing = codes - set(found)
+    for code in missing:
         found[code] = system_account(merchant=merchant, code=code)
+    if missing:  # made on first use: the next call reads them with the others
+        settings_cache.forget(merchant, "system_accounts")
     return found
 
 

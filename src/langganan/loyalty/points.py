@@ -46,6 +46,7 @@ from django.db import transaction
 from django.db.models import F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
+from langganan.core import settings_cache
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
@@ -160,7 +161,11 @@ def points_for_sale(
     day = timezone.localtime(aware(at), merchant_zone(program.merchant)).date()
     rules = [
         rule
-        for rule in program.earn_rules.filter(is_active=True)
+        for rule in settings_cache.rows(
+            program.merchant,
+            f"earn_rules:{program.pk}",
+            lambda: program.earn_rules.filter(is_active=True),
+        )
         if (rule.starts_on is None or rule.starts_on <= day)
         and (rule.ends_on is None or day <= rule.ends_on)
     ]

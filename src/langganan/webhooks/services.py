@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from langganan.core import settings_cache
 from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.models import Merchant
 from langganan.webhooks.models import (
@@ -152,28 +153,34 @@ def webhook_emit(*, merchant: Merchant, event: str, payload: dict) -> list[Webho
     data = webhook_payload_jsonable(payload)
     now = timezone.now()
     event_id = uuid.uuid4()
-    with transaction.atomic():
-        endpoints = [
-            endpoint
-            for endpoint in WebhookEndpoint.objects.filter(merchant=merchant, is_active=True)
-            if endpoint.wants(event)
-        ]
-        if not endpoints:
-            return []
-        return WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(
-                    merchant=merchant,
-                    endpoint=endpoint,
-                    event=event,
-                    event_id=event_id,
-                    payload=data,
-                    status=DeliveryStatus.PENDING,
-                    next_attempt_at=now,
-                )
-                for endpoint in endpoints
-            ]
+    endpoints = [
+        endpoint
+        for endpoint in settings_cache.rows(
+            merchant,
+            "webhook_endpoints",
+            lambda: WebhookEndpoint.objects.filter(merchant=merchant, is_active=True),
         )
+        if endpoint.wants(event)
+    ]
+    if not endpoints:
+        return []
+    for endpoint in endpoints:
+        endpoint.merchant = merchant
+    # one INSERT (bulk_create is atomic by itself)
+    return WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                merchant=merchant,
+                endpoint=endpoint,
+                event=event,
+                event_id=event_id,
+                payload=data,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+            )
+            for endpoint in endpoints
+        ]
+    )
 
 
 def webhook_delivery_retry(
