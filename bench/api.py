@@ -68,10 +68,11 @@ SERVERS = {
 DEFAULT_SERVERS = ["sync-5", "gthread-5x1", "gthread-2x8"]
 
 
-#: The commit before the hot paths were made cheap: ``--baseline`` runs its code (``git
-#: archive`` of ``src/`` on PYTHONPATH, ahead of the editable install) on the same database, so
-#: before and after are measured on the same machine in the same minutes.
-BASELINE_REF = "003fe57"
+#: The code before this round of work on the hot paths: ``--baseline`` runs it (``git archive``
+#: of ``src/`` on PYTHONPATH, ahead of the editable install) on the same database, so before
+#: and after are measured on the same machine in the same minutes. (Earlier rounds: 003fe57 →
+#: 49a9d0e took the server's CPU per request from about 22 to 15 ms.)
+BASELINE_REF = "49a9d0e"
 BASELINE_SERVER = "sync-5"
 
 
@@ -653,20 +654,11 @@ def section(args, setup: dict, build: float, table: list, reconcile: dict) -> li
     return lines + [""]
 
 
-#: The paced medians before the hot paths were made cheap (commit 003fe57, 60 s measured, two
-#: runs per server, same database and load): endpoint → (req/s, p50 ms, p99 ms), and the
-#: server's CPU (cores busy).
-BEFORE = {
-    "sync-5": {
-        "lookup": (42, 682, 986),
-        "checkout": (21, 742, 1152),
-        "quote": (7, 654, 960),
-        "all": (70, 696, 1068),
-        "cpu": 1.52,
-    },
-    "gthread-2x8": {"all": (57, 867, 3160), "cpu": 1.28},
-    "gthread-4x4": {"all": (58, 450, 3071), "cpu": 1.43},
-}
+#: Paced medians recorded for earlier code, to compare with when no baseline runs in the same
+#: session: server → endpoint → (req/s, p50 ms, p99 ms), and "cpu" (cores busy). Empty: the
+#: machine's load differed too much between sessions for such numbers to be comparable; the
+#: baseline re-measured in the same run is the comparison.
+BEFORE: dict[str, dict] = {}
 
 
 def _ratio(after: float, before: float) -> str:
@@ -678,9 +670,9 @@ def before_after(grouped: dict, cpu: dict) -> list[str]:
     this run when there is one): throughput, latency, and the server's CPU per request (cores
     busy / requests a second)."""
     lines = [
-        f"Before and after (paced medians; before is commit {BASELINE_REF}, as recorded for it "
-        f"earlier and, for {BASELINE_SERVER}, re-measured in this run on the same database; "
-        f"ratios after / before):",
+        f"Before and after (paced medians; before is commit {BASELINE_REF} on "
+        f"{BASELINE_SERVER}, measured in this run on the same database"
+        f"{', and as recorded for it earlier' if BEFORE else ''}; ratios after / before):",
         "",
         "| server | before | endpoint | req/s before → after | p50 ms before → after | "
         "p99 ms before → after | server CPU ms/request before → after |",
