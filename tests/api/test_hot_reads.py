@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -167,12 +168,15 @@ def test_accounts_and_personal_vouchers_read_as_the_orm(shop):
         {"lines": [{"product_id": shop.coffee.pk, "quantity": 2}], "customer_id": shop.customer.pk},
         idempotency_key="first",
     )
-    ours = customer_accounts_of(shop.merchant, shop.customer)
+    ours = customer_accounts_of(shop.customer)
     orm = list(Account.objects.filter(customer=shop.customer).order_by("pk"))
     assert ours and len(ours) == len(orm)
     for mine, theirs in zip(ours, orm, strict=True):
         assert_same(mine, theirs)
         assert isinstance(mine.balance, Decimal)
+    with transaction.atomic():
+        locked = customer_accounts_of(shop.customer, lock=True)
+    assert [a.pk for a in locked] == [a.pk for a in orm]
     later = timezone.now() + timedelta(days=9)
     soon = timezone.now() + timedelta(days=2)
     for code, until in (("B", later), ("A", None), ("C", soon), ("D", later)):

@@ -57,7 +57,7 @@ def rows(merchant: Any, what: str, load: Callable[[], Iterable[M]]) -> list[M]:
     found = _copies.get(key)
     if found is not None and found[0] == merchant.settings_version:
         _stamp, model, attnames, values = found
-        return [model.from_db(alias, attnames, list(copy.deepcopy(v))) for v in values]
+        return [model.from_db(alias, attnames, _thawed(v)) for v in values]
     loaded = list(load())
     if loaded:
         model = type(loaded[0])
@@ -70,6 +70,12 @@ def rows(merchant: Any, what: str, load: Callable[[], Iterable[M]]) -> list[M]:
             _copies.clear()
         _copies[key] = (merchant.settings_version, model, attnames, values)
     return loaded
+
+
+def _thawed(values: tuple) -> list:
+    """The stored values for a new instance: the mutable ones (JSON lists and dicts) copied,
+    the others (numbers, text, dates, decimals) shared."""
+    return [copy.deepcopy(v) if isinstance(v, list | dict) else v for v in values]
 
 
 def forget(merchant: Any, what: str) -> None:

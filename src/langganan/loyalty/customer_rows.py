@@ -92,11 +92,16 @@ def _sql(connection: BaseDatabaseWrapper, by: str, insight: bool) -> str:
     )
 
 
-def customer_accounts_of(merchant: Merchant, customer: Customer) -> list[Account]:
-    """The customer's ledger accounts (points, store credit, tab: those they have)."""
+def customer_accounts_of(customer: Customer, *, lock: bool = False) -> list[Account]:
+    """The customer's ledger accounts (points, store credit, tab: those they have), in id
+    order; ``lock=True`` locks their rows (``SELECT … FOR UPDATE`` where the database has it;
+    inside a transaction)."""
     connection = connections[Account.objects.db]
     columns = model_columns(Account, "a")
-    accounts = fetch_all(connection, _accounts_sql(connection), [merchant.pk, customer.pk], columns)
+    sql = _accounts_sql(connection)
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    accounts = fetch_all(connection, sql, [customer.merchant_id, customer.pk], columns)
     for account in accounts:
         set_related(account, Account.customer, customer)
     return accounts

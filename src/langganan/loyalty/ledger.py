@@ -91,15 +91,20 @@ def customer_accounts_lock(*, customer: Customer) -> dict[str, Account]:
 
     Must run inside ``transaction.atomic``.
     """
-    locked = Account.objects.select_for_update().filter(customer=customer, kind__in=CUSTOMER_KINDS)
-    accounts = {a.kind: a for a in locked.order_by("pk")}
+    from langganan.loyalty.customer_rows import customer_accounts_of
+
+    def locked() -> dict[str, Account]:
+        # one hand-written query (the ORM's select_for_update cost about 1 ms more of CPU)
+        return {a.kind: a for a in customer_accounts_of(customer, lock=True)}
+
+    accounts = locked()
     if len(accounts) < len(CUSTOMER_KINDS):
         # first use: create the missing ones (new rows get higher ids than the ones already
         # locked, so the id order holds), then lock them all
         for kind in CUSTOMER_KINDS:
             if kind not in accounts:
                 customer_account(customer=customer, kind=kind)
-        accounts = {a.kind: a for a in locked.order_by("pk")}
+        accounts = locked()
     return accounts
 
 

@@ -98,7 +98,7 @@ def customer_loyalty_get(
         return CustomerLoyalty(program=None, member=None)
     program = program_of(merchant)
     member = _member_of(merchant, customer)
-    accounts = {a.kind: a for a in customer_accounts_of(merchant, customer)}
+    accounts = {a.kind: a for a in customer_accounts_of(customer)}
     points, next_points, next_at = _points(accounts.get(AccountKind.POINTS), at)
     credit = accounts.get(AccountKind.CREDIT)
     tab = accounts.get(AccountKind.TAB)
