@@ -716,35 +716,39 @@ def before_after(grouped: dict, cpu: dict) -> list[str]:
     return lines
 
 
-#: What profiling found (cProfile and CaptureQueriesContext on this database, one request at a
-#: time through Django's test client; see the docstring of ``main``).
+#: What profiling found (cProfile, CaptureQueriesContext and the PostgreSQL backend's CPU from
+#: /proc on this database, one request at a time through Django's test client).
 ANALYSIS = [
     "Where the time goes (one request at a time through Django's test client on this "
-    "database, CPU of the process, before → after, measured one after the other in the same "
-    "minutes): a lookup 17 → 7.6 ms and 8.3 → 4.6 queries; a checkout 26 → 16 ms and 36 → 23 "
-    "statements (a member's sale 47 → 29, savepoints included); a quote 6.6 → 5.2 ms and "
-    "5.8 → 3.6 queries; at 60/30/10 about 19 → 10 ms of one core per request. Nearly all of "
-    "it is Python in the ORM, about a millisecond per query (building the SQL, making the "
-    "model objects), so the work was removing queries: the checkout locks the customer's "
-    "three accounts in one query and hands them to the postings (it used to look each up "
-    "about seven times), reads the counter-accounts in one query, inserts a journal's entries "
-    "in one statement (the balance trigger runs for each row) and answers with the balances "
-    "of the accounts it holds locked instead of reading them again; the member, their tier and "
-    "a waiting referral come with the customer; the program comes with the API key (one per "
-    "merchant) and is read only for members; the tier check is one indexed aggregate over the "
-    "member's window and is skipped at the top tier; the idempotency key is claimed by its "
-    "insert alone; the cashier's card reads the insight with the customer, no ledger movements "
-    "(it does not show them), no lots at zero points, and the personal vouchers in one plain "
-    "query. Found and fixed on the way: a freshly loaded database without planner statistics "
-    "made the lookup's ledger query take 90 ms instead of 0.1 ms (the benchmark runs `VACUUM "
-    "ANALYZE` after loading, as autovacuum would). The target needs about 5 ms of CPU per "
-    "request, half of what is left; what would get there: the program's tiers, earning and "
-    "cashback rules, counter-accounts and webhook endpoints (5 queries of a member's sale) "
-    "cached per process under a version the database bumps with a trigger whenever they "
-    "change; the card's remaining queries (customer, accounts, lots, vouchers) as one SQL "
-    "query; fewer savepoints in the services a sale calls. Note also that every member's sale "
-    "updates the merchant's `points_issued` counter-account (trigger), so member sales "
-    "serialise on that row from their earn posting to their commit.",
+    "database; CPU of the Django process, and of its PostgreSQL backend read from /proc; this "
+    "machine is noisy, so ranges of repeated runs): before this round a lookup took 15 ms "
+    "of Django CPU, a checkout 45 ms and a quote 16 ms. Most of it was the ORM building wide "
+    "`select_related` queries: 3.6 ms for the key check (key, outlet, merchant, program) and "
+    "5.3 ms for the customer with membership, tier and insight, against 0.2 ms for the "
+    "database round trip itself. Those reads, the customer's accounts (also the checkout's "
+    "row lock) and personal vouchers are now one hand-joined query each, with the column "
+    "lists written once per process from the models' metadata and the rows turned back into "
+    "model instances through the ORM's own converters (`langganan/core/rows.py`; tests check "
+    "every field and type against the ORM on both databases). A sale's earning and cashback "
+    "rules, tiers, webhook endpoints and counter-accounts come from a per-process copy kept "
+    "under a merchant stamp that database triggers renew on any change "
+    "(`langganan/core/settings_cache.py`): a quote is 3 queries instead of 5, a member's sale "
+    "19–20 statements instead of 29. After: a lookup 4–7 ms of Django CPU + about 3 ms of "
+    "PostgreSQL, a checkout 18–25 ms + about 8 ms, a quote 4–6 ms + about 2 ms. At "
+    "60/30/10 that is about 11 ms of Django, 4.4 ms of PostgreSQL and 1.5 ms of locust per "
+    "request: two cores give about 120 requests/s at most, which is what the runs show (the "
+    "server's CPU per request fell from 20 to 13 ms). The target needs about 6.7 ms in all "
+    "per request, 2.5 times less again, and what is left is spread thin: PostgreSQL plans "
+    "every statement (0.9 ms for the customer join against 0.2 ms to run it; prepared "
+    "statements for the hand-joined reads were tried and did not lower the server's CPU here, "
+    "nor did psycopg's server-side binding), six savepoint pairs per member's sale (0.3 ms "
+    "each), and the ORM's inserts of the sale, its lines, journals, entries, lots and the "
+    "idempotency record. Getting to 300 requests/s on two cores would take writing a sale in "
+    "one round trip (one statement or a stored procedure doing the postings) and serving the "
+    "card from a cache; the work is CPU-bound, so more cores raise the throughput in "
+    "proportion. Every member's sale also updates the merchant's `points_issued` "
+    "counter-account row (trigger), so member sales serialise on it from their earn posting "
+    "to their commit.",
 ]
 
 

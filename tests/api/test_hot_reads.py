@@ -16,7 +16,7 @@ from langganan.api.models import ApiKey
 from langganan.api.selectors import api_key_authenticate
 from langganan.api.services import api_key_create, api_key_revoke
 from langganan.customers.models import Customer
-from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.insights.models import CustomerInsight
 from langganan.loyalty.customer_rows import (
     customer_accounts_of,
     customer_with_member,
@@ -24,6 +24,7 @@ from langganan.loyalty.customer_rows import (
 )
 from langganan.loyalty.members import program_of
 from langganan.loyalty.models import Account, Member, Referral, Voucher
+from tests.api.test_customers import insight_for
 from tests.factories import CustomerFactory, OutletFactory
 from tests.loyalty.factories import MemberFactory, TierFactory, VoucherFactory
 
@@ -77,33 +78,6 @@ def test_revoked_keys_and_closed_outlets_do_not_authenticate(shop):
     assert api_key_authenticate(raw_key=shop.raw_key + "x") is None
 
 
-def _insight(customer, **fields):
-    now = timezone.now()
-    run = InsightRun.objects.create(merchant=customer.merchant, status="done")
-    return CustomerInsight.objects.create(
-        merchant=customer.merchant,
-        customer=customer,
-        run=run,
-        orders=5,
-        frequency=4,
-        recency_days=30.0,
-        age_days=60.0,
-        days_since_last=3.0,
-        total_spend=Decimal("250000.50"),
-        monetary_value=Decimal("50000"),
-        first_purchase=now - timedelta(days=60),
-        last_purchase=now - timedelta(days=3),
-        r_score=5,
-        f_score=4,
-        m_score=3,
-        segment="champions",
-        lifecycle="loyal",
-        next_purchase_date=date(2026, 12, 24),
-        usual_order=[{"item": "Kopi Susu", "times": 4}],
-        **fields,
-    )
-
-
 def test_a_member_comes_with_tier_referral_and_insight_as_the_orm_reads_them(
     shop, django_assert_num_queries
 ):
@@ -113,7 +87,12 @@ def test_a_member_comes_with_tier_referral_and_insight_as_the_orm_reads_them(
     member.tier = tier
     member.save()
     Referral.objects.create(merchant=shop.merchant, referrer=friend, referred=member)
-    _insight(shop.customer)
+    insight_for(
+        shop.customer,
+        total_spend=Decimal("250000.50"),
+        next_purchase_date=date(2026, 12, 24),
+        usual_order=[{"item": "Kopi Susu", "times": 4}],
+    )
     customer = Customer.objects.get(pk=shop.customer.pk)
     customer.birth_date = date(1990, 2, 28)
     customer.save()

@@ -8,6 +8,8 @@ merchant row, so :mod:`langganan.core.settings_cache` never serves a stale copy.
 
 from __future__ import annotations
 
+from django.db.migrations import RunPython
+
 #: The merchant of a row: its own ``merchant_id``, or the one of its program.
 DIRECT = "{row}.merchant_id"
 VIA_PROGRAM = "(SELECT merchant_id FROM loyalty_program WHERE id = {row}.program_id)"
@@ -66,8 +68,16 @@ def settings_triggers(vendor: str, tables: dict[str, str]) -> tuple[list[str], l
     return forward, backward
 
 
-def run_settings_triggers(schema_editor, tables: dict[str, str], *, forward: bool) -> None:
-    """Create (or drop) the triggers, for a ``RunPython`` migration."""
-    statements = settings_triggers(schema_editor.connection.vendor, tables)
-    for statement in statements[0 if forward else 1]:
-        schema_editor.execute(statement)
+def settings_triggers_operation(tables: dict[str, str]) -> RunPython:
+    """The migration operation that creates the triggers of ``tables`` (and drops them when
+    migrating back)."""
+
+    def run(schema_editor, forward: bool) -> None:
+        statements = settings_triggers(schema_editor.connection.vendor, tables)
+        for statement in statements[0 if forward else 1]:
+            schema_editor.execute(statement)
+
+    return RunPython(
+        lambda apps, schema_editor: run(schema_editor, True),
+        lambda apps, schema_editor: run(schema_editor, False),
+    )
