@@ -3,11 +3,12 @@
 Messages are a read-only delivery record per message (status, attempts, provider id, last
 error), filtered by status, channel and campaign; the one change allowed is the "send again"
 action for failed or interrupted (``unknown``) messages. Channel accounts and messaging policies
-are edited here.
+are edited here; a channel account's credentials are shown masked (last four characters).
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -77,8 +78,59 @@ class MessageAdmin(admin.ModelAdmin):
         return False
 
 
+#: Keys of ``ChannelAccount.settings`` that hold credentials (provider tokens, webhook and
+#: callback secrets): the admin never shows them, only their last four characters.
+SECRET_SETTINGS = frozenset(
+    {"access_token", "app_secret", "verify_token", "api_key", "callback_secret"}
+)
+MASK = "••••••••"
+
+
+def settings_masked(settings: dict) -> dict:
+    """The settings as the admin shows them: each credential as ``MASK`` + its last four."""
+    return {
+        key: MASK + str(value)[-4:] if key in SECRET_SETTINGS and value else value
+        for key, value in (settings or {}).items()
+    }
+
+
+def settings_unmasked(edited: dict, stored: dict) -> dict:
+    """The settings to save: a credential still showing the mask keeps its stored value; a
+    new value replaces it; a removed key is removed."""
+    result = dict(edited)
+    for key, value in edited.items():
+        if key in SECRET_SETTINGS and isinstance(value, str) and value.startswith(MASK):
+            result[key] = (stored or {}).get(key, "")
+    return result
+
+
+class ChannelAccountForm(forms.ModelForm):
+    class Meta:
+        model = ChannelAccount
+        fields = ["merchant", "channel", "settings", "price_per_message", "is_active"]
+        help_texts = {
+            "settings": _(
+                "Credentials are shown masked; leave a masked value as it is to keep it, or "
+                "replace it with the new value."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["settings"] = settings_masked(self.instance.settings)
+
+    def clean_settings(self):
+        edited = self.cleaned_data.get("settings")
+        if not isinstance(edited, dict):
+            raise forms.ValidationError(_("Settings must be a JSON object."))
+        stored = self.instance.settings if self.instance.pk else {}
+        return settings_unmasked(edited, stored)
+
+
 @admin.register(ChannelAccount)
 class ChannelAccountAdmin(admin.ModelAdmin):
+    form = ChannelAccountForm
     list_display = ["merchant", "channel", "price_per_message", "is_active"]
     list_filter = ["channel", "is_active", "merchant"]
     search_fields = ["merchant__slug", "merchant__name"]
