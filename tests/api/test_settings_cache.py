@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from langganan.core import settings_cache
 from langganan.core.models import Merchant
@@ -131,3 +132,45 @@ def test_each_call_gets_its_own_objects(shop):
     again = system_accounts(merchant=merchant, codes=["points_issued"])["points_issued"]
     assert again is not first and again.pk == first.pk
     assert again.balance != Decimal("-123")
+
+
+def test_saving_a_merchant_read_earlier_does_not_bring_back_its_old_stamp(shop):
+    stale = Merchant.objects.get(pk=shop.merchant.pk)
+    EarnRule.objects.create(program=shop.program, name="Kopi x2", multiplier=Decimal("2"))
+    current = stamp(shop.merchant)
+    assert stale.settings_version != current
+    stale.name = "Kopi Kenangan Senja"
+    stale.save()
+    assert stamp(shop.merchant) == current
+    assert Merchant.objects.get(pk=shop.merchant.pk).name == "Kopi Kenangan Senja"
+
+
+SETTINGS_TABLES = (
+    "loyalty_program",
+    "loyalty_tier",
+    "loyalty_earnrule",
+    "loyalty_cashbackrule",
+    "webhooks_webhookendpoint",
+)
+
+
+def test_every_settings_table_has_its_triggers():
+    """A later migration that rebuilds one of these tables (SQLite does for most field changes)
+    drops its triggers, and the process copies would never be renewed: this catches it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT tbl_name, COUNT(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE '%settings%' GROUP BY tbl_name"
+            )
+            expected = 3  # after insert, update, delete
+        else:
+            cursor.execute(
+                "SELECT c.relname, COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname LIKE '%settings%' GROUP BY c.relname"
+            )
+            expected = 1  # one trigger for the three events
+        found = dict(cursor.fetchall())
+    assert {table: found.get(table) for table in SETTINGS_TABLES} == dict.fromkeys(
+        SETTINGS_TABLES, expected
+    )

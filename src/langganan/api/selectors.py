@@ -9,7 +9,6 @@ import functools
 from dataclasses import dataclass, replace
 
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from langganan.core import settings_cache
@@ -40,7 +39,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
         return None
     connection = connections[ApiKey.objects.db]
     columns = _key_columns()
-    found = fetch_one(connection, _key_sql(connection), [key_hash(raw_key)], columns)
+    found = fetch_one(connection, _key_sql(connection.alias), [key_hash(raw_key)], columns)
     if found is None:
         return None
     key, outlet, merchant, program = found
@@ -64,7 +63,10 @@ def _key_columns() -> tuple[ModelColumns, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def _key_sql(connection: BaseDatabaseWrapper) -> str:
+def _key_sql(alias: str) -> str:
+    """The key check's SQL for the database ``alias`` (cached by alias: each thread has its
+    own connection object, the SQL is the same)."""
+    connection = connections[alias]
     qn = connection.ops.quote_name
     key, outlet, merchant, program = _key_columns()
     return (

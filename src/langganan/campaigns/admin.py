@@ -8,6 +8,8 @@ are edited here; a channel account's credentials are shown masked (last four cha
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -78,20 +80,27 @@ class MessageAdmin(admin.ModelAdmin):
         return False
 
 
-#: Keys of ``ChannelAccount.settings`` that hold credentials (provider tokens, webhook and
-#: callback secrets): the admin never shows them, only their last four characters.
+#: Keys of ``ChannelAccount.settings`` that hold credentials (SMTP password, provider tokens,
+#: webhook and callback secrets): the admin never shows them in full.
 SECRET_SETTINGS = frozenset(
-    {"access_token", "app_secret", "verify_token", "api_key", "callback_secret"}
+    {"password", "access_token", "app_secret", "verify_token", "api_key", "callback_secret"}
 )
 MASK = "••••••••"
+#: A credential shorter than this is shown as the mask alone (its last four would give away
+#: too much of it).
+SHOW_TAIL_FROM = 12
 
 
 def settings_masked(settings: dict) -> dict:
-    """The settings as the admin shows them: each credential as ``MASK`` + its last four."""
-    return {
-        key: MASK + str(value)[-4:] if key in SECRET_SETTINGS and value else value
-        for key, value in (settings or {}).items()
-    }
+    """The settings as the admin shows them: each credential as ``MASK``, followed by its last
+    four characters when it is long enough for that to say little about it."""
+    shown = {}
+    for key, value in (settings or {}).items():
+        if key in SECRET_SETTINGS and value:
+            text = str(value)
+            value = MASK + (text[-4:] if len(text) >= SHOW_TAIL_FROM else "")
+        shown[key] = value
+    return shown
 
 
 def settings_unmasked(edited: dict, stored: dict) -> dict:
@@ -134,6 +143,24 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     list_display = ["merchant", "channel", "price_per_message", "is_active"]
     list_filter = ["channel", "is_active", "merchant"]
     search_fields = ["merchant__slug", "merchant__name"]
+
+    def get_fields(self, request, obj=None):
+        # staff who may only view see the settings masked too (a read-only field would show
+        # the stored JSON as it is)
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields = ["settings_shown" if f == "settings" else f for f in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            readonly.append("settings_shown")
+        return readonly
+
+    @admin.display(description=_("settings"))
+    def settings_shown(self, obj):
+        return json.dumps(settings_masked(obj.settings), ensure_ascii=False, indent=2)
 
 
 @admin.register(MessagingPolicy)

@@ -49,6 +49,17 @@ class Merchant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        """Save without writing ``settings_version`` back: only the triggers set it, so a form
+        read before a settings change cannot restore the old stamp (and a stale cache)."""
+        if not self._state.adding and kwargs.get("update_fields") is None and self.pk:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "settings_version"
+            ]
+        super().save(*args, **kwargs)
+
 
 class Outlet(models.Model):
     """One store, stall or branch of a merchant."""

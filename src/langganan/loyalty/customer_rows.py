@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from langganan.core.models import Merchant
 from langganan.core.rows import ModelColumns, fetch_all, fetch_one, model_columns, set_related
@@ -40,7 +39,8 @@ def customer_with_member(
         return None  # as the ORM: an id no column can hold matches nothing
     connection = connections[Customer.objects.db]
     columns = _columns(insight)
-    found = fetch_one(connection, _sql(connection, by, insight), [merchant.pk, value], columns)
+    sql = _sql(connection.alias, by, insight)
+    found = fetch_one(connection, sql, [merchant.pk, value], columns)
     if found is None:
         return None
     customer, member, tier, referral = found[:4]
@@ -75,7 +75,9 @@ def _columns(insight: bool) -> tuple[ModelColumns, ...]:
 
 
 @functools.lru_cache(maxsize=16)
-def _sql(connection: BaseDatabaseWrapper, by: str, insight: bool) -> str:
+def _sql(alias: str, by: str, insight: bool) -> str:
+    # cached by the database alias: each thread has its own connection object
+    connection = connections[alias]
     qn = connection.ops.quote_name
     columns = ", ".join(c.sql(connection) for c in _columns(insight))
     joins = [
@@ -98,7 +100,7 @@ def customer_accounts_of(customer: Customer, *, lock: bool = False) -> list[Acco
     inside a transaction)."""
     connection = connections[Account.objects.db]
     columns = model_columns(Account, "a")
-    sql = _accounts_sql(connection)
+    sql = _accounts_sql(connection.alias)
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     accounts = fetch_all(connection, sql, [customer.merchant_id, customer.pk], columns)
@@ -113,12 +115,13 @@ def personal_vouchers_of(customer: Customer) -> list[Voucher]:
     connection = connections[Voucher.objects.db]
     columns = model_columns(Voucher, "v")
     return fetch_all(
-        connection, _vouchers_sql(connection), [customer.merchant_id, customer.pk], columns
+        connection, _vouchers_sql(connection.alias), [customer.merchant_id, customer.pk], columns
     )
 
 
 @functools.lru_cache(maxsize=4)
-def _accounts_sql(connection: BaseDatabaseWrapper) -> str:
+def _accounts_sql(alias: str) -> str:
+    connection = connections[alias]
     qn = connection.ops.quote_name
     return (
         f"SELECT {model_columns(Account, 'a').sql(connection)} "  # noqa: S608 (names only)
@@ -128,7 +131,8 @@ def _accounts_sql(connection: BaseDatabaseWrapper) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _vouchers_sql(connection: BaseDatabaseWrapper) -> str:
+def _vouchers_sql(alias: str) -> str:
+    connection = connections[alias]
     qn = connection.ops.quote_name
     return (
         f"SELECT {model_columns(Voucher, 'v').sql(connection)} "  # noqa: S608 (names only)

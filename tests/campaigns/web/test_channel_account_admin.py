@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from langganan.campaigns.admin import MASK, settings_masked, settings_unmasked
@@ -86,6 +87,29 @@ def test_a_settings_value_that_is_not_an_object_is_refused(admin_client, account
 
 
 def test_masking_leaves_other_settings_and_empty_credentials_alone():
-    shown = settings_masked({"api_key": "", "url": "https://sms.example", "callback_secret": "x"})
-    assert shown == {"api_key": "", "url": "https://sms.example", "callback_secret": MASK + "x"}
+    shown = settings_masked(
+        {
+            "api_key": "",
+            "url": "https://sms.example",
+            "callback_secret": "short-1234",  # too short to show its end
+            "password": "smtp-password-long-5678",
+        }
+    )
+    assert shown == {
+        "api_key": "",
+        "url": "https://sms.example",
+        "callback_secret": MASK,
+        "password": MASK + "5678",
+    }
     assert settings_unmasked({"url": "u"}, {"api_key": "k"}) == {"url": "u"}
+
+
+def test_staff_who_may_only_view_see_the_credentials_masked(client, account):
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_channelaccount"))
+    client.force_login(viewer)
+    response = client.get(_url(account))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert TOKEN not in page and APP_SECRET not in page
+    assert "9f3a" in page and "1234567890" in page
