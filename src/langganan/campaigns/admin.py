@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from langganan.core.admin import ReadOnlyAdminMixin
 from langganan.core.errors import LanggananError
 
 from .delivery import REQUEUEABLE, message_requeue
@@ -50,7 +51,7 @@ def requeue_messages(modeladmin, request, queryset):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "pk",
         "campaign",
@@ -69,15 +70,6 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["campaign", "customer"]
     date_hierarchy = "created_at"
     actions = [requeue_messages]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 #: Keys of ``ChannelAccount.settings`` that hold credentials (SMTP password, provider tokens,
@@ -202,19 +194,10 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recipient)
-class RecipientAdmin(admin.ModelAdmin):
+class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who was assigned to which campaign, treated or held out: a record, never edited."""
 
     list_display = ("campaign", "customer", "occasion", "group", "assigned_at")
     list_filter = ("group", "campaign__kind", "merchant")
     search_fields = ("customer__full_name", "customer__phone", "campaign__name")
     raw_id_fields = ("customer", "campaign", "voucher")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

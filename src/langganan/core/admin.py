@@ -3,6 +3,19 @@ from django.contrib import admin
 from langganan.core.models import Membership, Merchant, Outlet
 
 
+class ReadOnlyAdminMixin:
+    """Viewable by staff, never added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OutletInline(admin.TabularInline):
     model = Outlet
     extra = 0

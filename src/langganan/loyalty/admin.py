@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from langganan.core.admin import ReadOnlyAdminMixin
 from langganan.core.money import format_rupiah
 from langganan.loyalty.models import (
     Account,
@@ -39,19 +40,6 @@ from langganan.loyalty.models import (
 )
 
 CUSTOMER_SEARCH = ["customer__full_name", "customer__phone", "customer__member_code"]
-
-
-class ReadOnlyAdminMixin:
-    """Viewable by staff, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):

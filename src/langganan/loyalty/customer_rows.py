@@ -100,7 +100,7 @@ def customer_accounts_of(customer: Customer, *, lock: bool = False) -> list[Acco
     inside a transaction)."""
     connection = connections[Account.objects.db]
     columns = model_columns(Account, "a")
-    sql = _accounts_sql(connection.alias)
+    sql = _list_sql(connection.alias, "accounts")
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     accounts = fetch_all(connection, sql, [customer.merchant_id, customer.pk], columns)
@@ -115,28 +115,32 @@ def personal_vouchers_of(customer: Customer) -> list[Voucher]:
     connection = connections[Voucher.objects.db]
     columns = model_columns(Voucher, "v")
     return fetch_all(
-        connection, _vouchers_sql(connection.alias), [customer.merchant_id, customer.pk], columns
+        connection,
+        _list_sql(connection.alias, "vouchers"),
+        [customer.merchant_id, customer.pk],
+        columns,
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _accounts_sql(alias: str) -> str:
-    connection = connections[alias]
-    qn = connection.ops.quote_name
-    return (
-        f"SELECT {model_columns(Account, 'a').sql(connection)} "  # noqa: S608 (names only)
-        f"FROM {qn(Account._meta.db_table)} a WHERE a.merchant_id = %s AND a.customer_id = %s "
-        "ORDER BY a.id"
-    )
+#: The single-table reads: model, table alias, WHERE, ORDER BY (portable SQL).
+_LISTS = {
+    "accounts": (Account, "a", "a.merchant_id = %s AND a.customer_id = %s", "a.id"),
+    "vouchers": (
+        Voucher,
+        "v",
+        "v.merchant_id = %s AND v.customer_id = %s AND v.is_active AND NOT v.is_template",
+        "CASE WHEN v.valid_until IS NULL THEN 1 ELSE 0 END, v.valid_until, v.code",
+    ),
+}
 
 
-@functools.lru_cache(maxsize=4)
-def _vouchers_sql(alias: str) -> str:
+@functools.lru_cache(maxsize=8)
+def _list_sql(alias: str, which: str) -> str:
+    # cached by the database alias: each thread has its own connection object
     connection = connections[alias]
-    qn = connection.ops.quote_name
+    model, table, where, order = _LISTS[which]
     return (
-        f"SELECT {model_columns(Voucher, 'v').sql(connection)} "  # noqa: S608 (names only)
-        f"FROM {qn(Voucher._meta.db_table)} v "
-        "WHERE v.merchant_id = %s AND v.customer_id = %s AND v.is_active AND NOT v.is_template "
-        "ORDER BY CASE WHEN v.valid_until IS NULL THEN 1 ELSE 0 END, v.valid_until, v.code"
+        f"SELECT {model_columns(model, table).sql(connection)} "  # noqa: S608 (names only)
+        f"FROM {connection.ops.quote_name(model._meta.db_table)} {table} "
+        f"WHERE {where} ORDER BY {order}"
     )

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from langganan.core.admin import ReadOnlyAdminMixin
 from langganan.core.errors import LanggananError
 from langganan.webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 from langganan.webhooks.services import webhook_delivery_retry, webhook_secret_generate
@@ -59,7 +60,7 @@ def retry_deliveries(modeladmin, request, queryset):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "pk",
         "event",
@@ -76,12 +77,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint"]
     date_hierarchy = "created_at"
     actions = [retry_deliveries]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
