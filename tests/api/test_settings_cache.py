@@ -174,3 +174,30 @@ def test_every_settings_table_has_its_triggers():
     assert {table: found.get(table) for table in SETTINGS_TABLES} == dict.fromkeys(
         SETTINGS_TABLES, expected
     )
+
+
+def test_a_counter_account_made_in_a_transaction_is_not_kept_if_it_rolls_back(shop):
+    from django.db import transaction
+
+    from langganan.loyalty.models import Account
+
+    merchant = Merchant.objects.get(pk=shop.merchant.pk)
+    settings_cache.mark_fresh(merchant)
+    Account.objects.filter(merchant=merchant, customer=None, code="points_expired").delete()
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        made = system_accounts(merchant=merchant, codes=["points_expired"])["points_expired"]
+        assert not settings_cache.is_fresh(merchant)  # reads the database from now on
+        assert (
+            system_accounts(merchant=merchant, codes=["points_expired"])["points_expired"].pk
+            == made.pk
+        )
+        raise Undo
+    assert not Account.objects.filter(pk=made.pk).exists()
+    fresh = Merchant.objects.get(pk=shop.merchant.pk)
+    settings_cache.mark_fresh(fresh)
+    again = system_accounts(merchant=fresh, codes=["points_expired"])["points_expired"]
+    assert Account.objects.filter(pk=again.pk).exists()  # made again, not a phantom copy

@@ -79,8 +79,11 @@ def _thawed(values: tuple) -> list:
 
 
 def forget(merchant: Any, what: str) -> None:
-    """Drop one copy (its rows changed in a way the stamp does not follow, e.g. a new
-    counter-account)."""
+    """Drop one copy: its rows changed in a way the stamp does not follow (a new
+    counter-account). The change is not committed yet, so ``merchant`` stops being fresh: for
+    the rest of its request it reads the database, and no copy is refilled with a row that a
+    rollback could still take away."""
+    setattr(merchant, _FRESH, False)
     with _lock:
         _copies.pop((merchant._state.db or "default", merchant.pk, what), None)
 
