@@ -31,6 +31,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -272,6 +274,81 @@ def child_locust(base: str, fixtures: str, out: str, warmup: float, seconds: flo
     print(json.dumps({"requests": len(records), "sales": len(sales)}))
 
 
+def _lua(value) -> str:
+    """A Python value (numbers, strings, lists, dicts of those) as a Lua expression."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string literal is a Lua string literal for these
+    if isinstance(value, list):
+        return "{" + ", ".join(_lua(v) for v in value) + "}"
+    return "{" + ", ".join(f"{k} = {_lua(v)}" for k, v in value.items()) + "}"
+
+
+def run_wrk(base: str, fixtures: Path, out: Path, warmup: float, seconds: float, rate: float):
+    """The same load as the locust child, driven by wrk (C, a fraction of locust's CPU: the
+    tills share the two cores with the server, so every millisecond they spend is one the
+    server does not get). Writes the locust child's result file to ``out``."""
+    data = json.loads(fixtures.read_text())
+    folder = Path(tempfile.mkdtemp(prefix="till-", dir=out.parent))
+    grace = 3.0  # after the measured period only lookups are sent: every checkout answered
+    start = time.monotonic() + 0.2
+    config = {
+        "key": data["key"],
+        "phones": [urllib.parse.quote(p, safe="") for p in data["phones"]],
+        "customers": data["customers"],
+        "rich_members": data["rich_members"],
+        "products": data["products"],
+        "voucher": data["voucher"],
+        "min_redeem": MIN_REDEEM,
+        "mix_total": sum(MIX.values()),
+        "mix_lookup": MIX["lookup"],
+        "mix_checkout": MIX["checkout"],
+        "rate": rate,
+        "seed": 20250105,
+        "run": uuid.uuid4().hex[:12],
+        "measure_from": start + warmup,
+        "measure_to": start + warmup + seconds,
+        "stop_at": start + warmup + seconds,
+        "out": str(folder),
+    }
+    (folder / "config.lua").write_text("return " + _lua(config) + "\n")
+    argv = ["wrk", f"-t{USERS}", f"-c{USERS}", f"-d{warmup + seconds + grace:.0f}s", "-T30s"]
+    argv += ["-s", str(HERE / "api_till.lua"), base]
+    env = {**os.environ, "LANGGANAN_TILL_CONFIG": str(folder / "config.lua")}
+    while time.monotonic() < start:
+        time.sleep(0.01)
+    wrk = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = wrk.stdout.read().decode()
+    _pid, status, usage = os.wait4(wrk.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"wrk failed: {output}")
+    total = time.monotonic() - start
+    records: list[tuple[str, int, float]] = []
+    sales: list[dict] = []
+    for path in sorted(folder.glob("*.tsv")):
+        for line in path.read_text().splitlines():
+            kind, *fields = line.split("\t")
+            if kind == "R":
+                records.append((fields[0], int(fields[1]), float(fields[2])))
+            else:
+                key, code, customer, sale_id, points = fields
+                sale = {
+                    "key": key,
+                    "status": int(code),
+                    "customer_id": None if customer == "-" else int(customer),
+                }
+                if int(code) == 201:
+                    sale.update(id=int(sale_id), points=int(points))
+                sales.append(sale)
+    client_cpu = (usage.ru_utime + usage.ru_stime) * seconds / total  # the measured share
+    result = {"seconds": seconds, "records": records, "sales": sales, "client_cpu": client_cpu}
+    out.write_text(json.dumps(result))
+    return result
+
+
 def child_reconcile(database_url: str, fixtures: str, results: str) -> None:
     _django(database_url)
     from collections import Counter
@@ -472,7 +549,9 @@ def summarise(result: dict) -> dict:
     return rows
 
 
-def run_load(env, base, fixtures, out, warmup, seconds, rate) -> dict:
+def run_load(env, base, fixtures, out, warmup, seconds, rate, driver="locust") -> dict:
+    if driver == "wrk":
+        return run_wrk(base, fixtures, out, warmup, seconds, rate)
     _child(
         ["locust", base, str(fixtures), str(out), str(warmup), str(seconds), str(rate)],
         {**env, "PYTHONUNBUFFERED": "1"},
@@ -494,6 +573,12 @@ def main(argv: list[str] | None = None) -> list[str]:
         "--baseline",
         default=BASELINE_REF,
         help=f"also run {BASELINE_SERVER} paced on the code of this git commit ('' for none)",
+    )
+    parser.add_argument(
+        "--driver",
+        choices=["wrk", "locust"],
+        default="wrk" if shutil.which("wrk") else "locust",
+        help="what plays the tills (wrk when installed: it leaves the server more of the CPU)",
     )
     parser.add_argument(
         "--reuse", action="store_true", help=f"keep the {DB_NAME} database of an earlier run"
@@ -532,7 +617,9 @@ def main(argv: list[str] | None = None) -> list[str]:
             for index, (load, rate) in enumerate(loads):
                 out = tmp / f"{server_name.split()[0]}-{len(outputs)}-{index}.json"
                 cpu_before = _cpu_of(server.pid)
-                result = run_load(env, base, fixtures, out, args.warmup, args.seconds, rate)
+                result = run_load(
+                    env, base, fixtures, out, args.warmup, args.seconds, rate, args.driver
+                )
                 server_cpu = (_cpu_of(server.pid) - cpu_before) / (args.seconds + args.warmup)
                 outputs.append(out)
                 rows = summarise(result)

@@ -22,7 +22,14 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
-__all__ = ["ModelColumns", "fetch_all", "fetch_one", "model_columns", "set_related"]
+__all__ = [
+    "ModelColumns",
+    "fetch_all",
+    "fetch_one",
+    "insert_unless_exists",
+    "model_columns",
+    "set_related",
+]
 
 
 @dataclass(frozen=True)
@@ -124,3 +131,44 @@ def set_related(instance: Model, descriptor: Any, value: Model | None) -> None:
     none": reading it raises ``DoesNotExist`` without a query)."""
     holder = descriptor.field if hasattr(descriptor, "field") else descriptor.related
     holder.set_cached_value(instance, value)
+
+
+@functools.cache
+def _insert_sql(model: type[Model], unique: tuple[str, ...], alias: str) -> tuple[str, tuple]:
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
+    target = ", ".join(qn(meta.get_field(name).column) for name in unique)
+    columns = ", ".join(qn(f.column) for f in fields)
+    holders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({holders}) "  # noqa: S608 (names only)
+        f"ON CONFLICT ({target}) DO NOTHING RETURNING {qn(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def insert_unless_exists(obj: Model, *, unique: Sequence[str], using: str = "default") -> bool:
+    """INSERT ``obj`` unless a row with the same values of the ``unique`` fields (a unique
+    constraint of exactly those fields) exists: True, with ``obj.pk`` set, when it was
+    inserted; False when the row exists.
+
+    One statement (``ON CONFLICT … DO NOTHING``, PostgreSQL and SQLite ≥ 3.35), and since a
+    conflict raises no error, no savepoint around it either, where ``create()`` in a
+    ``try``/``except IntegrityError`` needs one (two more round trips). On PostgreSQL a
+    concurrent transaction that inserted the same values and has not yet committed makes
+    this wait for it, as the unique index does for a plain INSERT.
+    """
+    connection = connections[using]
+    sql, fields = _insert_sql(type(obj), tuple(unique), connection.alias)
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True

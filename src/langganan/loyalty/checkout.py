@@ -39,12 +39,14 @@ from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from langganan.core import settings_cache
 from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.models import Merchant, Outlet
+from langganan.core.rows import insert_unless_exists
+from langganan.core.units import one_unit
 from langganan.customers.models import Customer
 from langganan.loyalty.customer_rows import customer_with_member
 from langganan.loyalty.ledger import (
@@ -576,20 +578,19 @@ def _claim_key(
     unique index) and then replays the committed result."""
     if not key or not key.strip():
         raise InvalidInput(ERR_KEY_MISSING, field="idempotency_key")
+    record = CheckoutRecord(
+        merchant=merchant,
+        outlet=outlet,
+        operation=operation,
+        key=key,
+        request_hash=fingerprint,
+        response={},
+    )
+    # no look-up first and no savepoint: a key seen before inserts nothing, then is replayed
+    if insert_unless_exists(record, unique=("merchant", "operation", "key")):
+        return record
     existing = CheckoutRecord.objects.filter(merchant=merchant, operation=operation, key=key)
-    # no look-up first: a key seen before fails the insert (unique index), then is replayed
-    try:
-        with transaction.atomic():
-            return CheckoutRecord.objects.create(
-                merchant=merchant,
-                outlet=outlet,
-                operation=operation,
-                key=key,
-                request_hash=fingerprint,
-                response={},
-            )
-    except IntegrityError:
-        return _replay(existing.get(), fingerprint)
+    return _replay(existing.get(), fingerprint)
 
 
 def checkout(
@@ -609,7 +610,7 @@ def checkout(
     then, on PostgreSQL, it raises :class:`KeyInUse` while the first is still running.
     """
     fingerprint = request.fingerprint()
-    with transaction.atomic():
+    with one_unit():  # a sale with all its rewards, or nothing
         if refuse_while_running and idempotency_key:
             _refuse_if_running(merchant=merchant, operation="checkout", key=idempotency_key)
         claimed = _claim_key(

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from langganan.core import settings_cache
+from langganan.core import settings_cache, units
 from langganan.core.errors import InvalidInput
 from langganan.core.money import CENT, format_rupiah
 from langganan.customers.models import Customer
@@ -146,7 +146,7 @@ def credit_grant(
         counter.merchant_id != merchant.pk or counter.code != "credit_issued"
     ):
         raise InvalidInput(ERR_GIVEN_ACCOUNT)
-    with transaction.atomic():
+    with units.atomic():
         return journal_post(
             merchant=merchant,
             kind=kind,
@@ -181,7 +181,7 @@ def credit_spend(
     amount = _amount(amount, positive=True)
     at = aware(at)
     merchant = customer.merchant
-    with transaction.atomic():
+    with units.atomic():
         account = customer_account(customer=customer, kind=AccountKind.CREDIT)
         spent = system_account(merchant=merchant, code="credit_spent")
         account = accounts_lock([account])[account.pk]

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from langganan.core import settings_cache
+from langganan.core import settings_cache, units
 from langganan.core.errors import Conflict, InvalidInput, LanggananError
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
@@ -194,7 +194,7 @@ def journal_post(
         raise InvalidInput(ERR_UNBALANCED.format(sums=dict(sums)))
     when = posted_at or timezone.now()
     try:
-        with transaction.atomic():
+        with units.atomic():
             journal = Journal.objects.create(
                 merchant=merchant,
                 kind=kind,

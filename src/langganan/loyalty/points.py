@@ -46,7 +46,7 @@ from django.db import transaction
 from django.db.models import F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from langganan.core import settings_cache
+from langganan.core import settings_cache, units
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
@@ -283,7 +283,7 @@ def points_earn(
     _check_given(customer, account, AccountKind.POINTS)
     if counter is not None and (counter.merchant_id != merchant.pk or counter.code != code):
         raise InvalidInput(ERR_GIVEN_ACCOUNT)
-    with transaction.atomic():
+    with units.atomic():
         if account is None:
             account = customer_account(customer=customer, kind=AccountKind.POINTS)
         if counter is None:
@@ -369,7 +369,7 @@ def points_redeem(
         counter.merchant_id != merchant.pk or counter.code != "points_redeemed"
     ):
         raise InvalidInput(ERR_GIVEN_ACCOUNT)
-    with transaction.atomic():
+    with units.atomic():
         if account is None:
             account = customer_account(customer=customer, kind=AccountKind.POINTS)
             accounts_lock([account])

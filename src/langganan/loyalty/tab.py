@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Sum
 
+from langganan.core import units
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.core.money import format_rupiah, to_money
@@ -138,7 +139,7 @@ def tab_charge(
     value = _positive(amount)
     if transaction_obj is not None and transaction_obj.merchant_id != customer.merchant_id:
         raise InvalidInput(ERR_OTHER_MERCHANT)
-    with transaction.atomic():
+    with units.atomic():
         account = _tab_locked(customer)
         available = Decimal(account.balance) - Decimal(account.floor or 0)
         if value > available:

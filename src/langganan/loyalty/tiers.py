@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
+from langganan.core import units
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.loyalty.members import aware, merchant_zone, program_for
@@ -181,7 +182,7 @@ def tier_upgrade_if_qualified(
     if not tiers:
         return None
     ranked = sorted(tiers, key=lambda t: t.rank, reverse=True)
-    with transaction.atomic():
+    with units.atomic():
         locked = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
         by_id = {t.pk: t for t in ranked}
         current = by_id.get(locked.tier_id) if locked.tier_id is not None else None

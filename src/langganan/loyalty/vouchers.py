@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from langganan.core import units
 from langganan.core.bulk import db_value, insert_rows
 from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.models import Merchant
@@ -277,7 +278,7 @@ def voucher_redeem(
     constraint is the last guard against going past ``max_uses``.
     """
     at = aware(at)
-    with transaction.atomic():
+    with units.atomic():
         voucher = Voucher.objects.select_for_update().get(pk=quote.voucher.pk)
         if transaction_obj.merchant_id != voucher.merchant_id or (
             customer is not None and customer.merchant_id != voucher.merchant_id
@@ -287,7 +288,7 @@ def voucher_redeem(
         if VoucherRedemption.objects.filter(voucher=voucher, transaction=transaction_obj).exists():
             raise Conflict(ERR_ALREADY_ON_SALE, field="code")
         try:
-            with transaction.atomic():
+            with units.atomic():
                 Voucher.objects.filter(pk=voucher.pk).update(uses=F("uses") + 1)
         except IntegrityError as exc:  # the CHECK uses <= max_uses
             raise VoucherRefused(REASON_USED_UP) from exc
