@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -166,3 +166,31 @@ def test_accounts_and_personal_vouchers_read_as_the_orm(shop):
     assert [v.code for v in vouchers] == ["C", "B", "D", "A"]
     for mine in vouchers:
         assert_same(mine, Voucher.objects.get(pk=mine.pk))
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_hot_reads_run_again_and_again_read_as_the_orm(shop, settings, prepared):
+    """Seven runs: PostgreSQL plans a prepared statement for each of its first five runs,
+    then may switch to one generic plan; the answers must not change when it does. On
+    PostgreSQL the reads are prepared statements (unless HOT_READS_PREPARED is off)."""
+    settings.HOT_READS_PREPARED = prepared
+    others = CustomerFactory.create_batch(3, merchant=shop.merchant)
+    for _ in range(7):
+        for customer in [shop.customer, *others]:
+            ours = customer_with_member(shop.merchant, by="pk", value=customer.pk)
+            assert_same(ours, Customer.objects.get(pk=customer.pk))
+            assert customer_accounts_of(customer) == list(
+                Account.objects.filter(customer=customer).order_by("pk")
+            )
+        key = api_key_authenticate(raw_key=shop.raw_key)
+        assert key is not None and key.merchant == shop.merchant
+    if connection.vendor == "postgresql":
+        statements = _prepared_statements()
+        hot = [s for s in statements if 'FROM "customers_customer" c' in s or '"k"."key_hash"' in s]
+        assert (len(hot) >= 2) is prepared, statements

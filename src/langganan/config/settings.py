@@ -132,6 +132,10 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+#: The POS API's hottest reads (the key check, the customer, their accounts and vouchers) are
+#: prepared on PostgreSQL (langganan.core.rows). Set LANGGANAN_PG_PREPARE=0 behind a
+#: connection pooler in transaction mode that cannot keep prepared statements.
+HOT_READS_PREPARED = os.environ.get("LANGGANAN_PG_PREPARE", "1") != "0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

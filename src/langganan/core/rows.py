@@ -14,10 +14,12 @@ plain, portable SQL next to their caller; values always go in as query parameter
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
@@ -95,6 +97,59 @@ def _converters(columns: ModelColumns, vendor: str, alias: str) -> tuple[tuple[i
     return tuple(found)
 
 
+#: psycopg prepares a statement when asked or after this many runs: never, in effect, for the
+#: statements of Django's own (client-binding) cursors
+_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+@functools.cache
+def _prepared_cursor_class() -> type:
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        """Prepares every statement (Django turns psycopg's automatic preparing off)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor
+
+
+@contextmanager
+def _hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
+    """Django's cursor (health check, query logging, execute wrappers), but on PostgreSQL one
+    that binds the parameters on the server and prepares the statement (once per connection),
+    so that PostgreSQL can stop planning it again each time.
+
+    Django's own cursors bind on the client (the values are written into the SQL text), so
+    every run is a new statement to parse and plan. Measured with pg_stat_statements on the
+    API benchmark, planning the customer's join took 0.51 ms a call against 0.09 ms to run
+    it, and the key check 0.19 ms against 0.03: about half of PostgreSQL's time for the whole
+    mix. ``HOT_READS_PREPARED = False`` (``LANGGANAN_PG_PREPARE=0``) turns this off, for a
+    connection pooler in transaction mode that cannot keep prepared statements.
+    """
+    cursor = connection.cursor()
+    if (
+        connection.vendor == "postgresql"
+        and getattr(settings, "HOT_READS_PREPARED", True)
+        and not connection.queries_logged  # (a prepared run leaves no SQL text to log)
+    ):
+        from django.db.backends.postgresql.psycopg_any import register_tzloader
+        from psycopg.pq import Format
+
+        raw = connection.connection
+        if raw.prepare_threshold is None:  # Django's default: psycopg would prepare nothing
+            raw.prepare_threshold = _ONLY_WHEN_ASKED
+        bound = _prepared_cursor_class()(raw)
+        oid = raw.adapters.types["timestamptz"].oid
+        if connection.timezone != raw.adapters.get_loader(oid, Format.TEXT).timezone:
+            register_tzloader(connection.timezone, bound)  # as Django's create_cursor does
+        cursor.cursor.close()
+        cursor.cursor = bound
+    with cursor:
+        yield cursor
+
+
 def fetch_one(
     connection: BaseDatabaseWrapper,
     sql: str,
@@ -103,7 +158,7 @@ def fetch_one(
 ) -> list[Model | None] | None:
     """Run ``sql`` (which selects ``columns``' lists one after the other) and build the first
     row's instances; None when there is no row."""
-    with connection.cursor() as cursor:
+    with _hot_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -119,7 +174,7 @@ def fetch_all(
     connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], columns: ModelColumns
 ) -> list[Model]:
     """Run ``sql`` (which selects ``columns``' list) and build one instance per row."""
-    with connection.cursor() as cursor:
+    with _hot_cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [columns.build(row, 0, connection) for row in rows]
