@@ -285,7 +285,10 @@ def voucher_redeem(
         ):
             raise InvalidInput(ERR_OTHER_MERCHANT, field="transaction")
         _check_rules(voucher, customer, at)
-        if VoucherRedemption.objects.filter(voucher=voucher, transaction=transaction_obj).exists():
+        # by the sale (its few redemptions), not by the voucher: a shared voucher's thousands
+        # of redemptions made the planner's pick a scan of them (0.6 ms under load)
+        on_sale = VoucherRedemption.objects.filter(transaction=transaction_obj)
+        if voucher.pk in set(on_sale.values_list("voucher_id", flat=True)):
             raise Conflict(ERR_ALREADY_ON_SALE, field="code")
         try:
             with units.atomic():
