@@ -39,7 +39,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from langganan.core import settings_cache
@@ -865,7 +865,7 @@ def refund(
     """Refund (part of) a sale, once per idempotency key; see the module docstring and
     :func:`checkout` for ``refuse_while_running``."""
     fingerprint = request.fingerprint()
-    with transaction.atomic():
+    with one_unit():  # the refund with all its reversals, or nothing
         if refuse_while_running and idempotency_key:
             _refuse_if_running(merchant=merchant, operation="refund", key=idempotency_key)
         sale = (
