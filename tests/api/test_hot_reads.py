@@ -4,11 +4,11 @@ gives: the same field values with the same Python types, and the relations cache
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import NotSupportedError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -38,6 +38,8 @@ def assert_same(ours: Model, orm: Model) -> None:
         mine, theirs = getattr(ours, field.attname), getattr(orm, field.attname)
         assert mine == theirs, field.attname
         assert type(mine) is type(theirs), field.attname
+        if isinstance(mine, datetime):  # the same instant is not enough: the same zone too
+            assert mine.tzinfo == theirs.tzinfo, field.attname
 
 
 def test_the_key_check_reads_the_key_outlet_merchant_and_program_as_the_orm(
@@ -114,6 +116,22 @@ def test_a_member_comes_with_tier_referral_and_insight_as_the_orm_reads_them(
         assert ours.loyalty_member.customer is ours
     for by, value in (("pk", shop.customer.pk), ("member_code", shop.customer.member_code)):
         assert customer_with_member(shop.merchant, by=by, value=value).pk == shop.customer.pk
+    # again without counting queries (which turns preparing off): on PostgreSQL these are
+    # prepared statements, and after five runs PostgreSQL may switch to a generic plan
+    for _ in range(7):
+        for by, value in (
+            ("phone", shop.customer.phone),
+            ("member_code", shop.customer.member_code),
+            ("pk", shop.customer.pk),
+        ):
+            again = customer_with_member(shop.merchant, by=by, value=value, insight=True)
+            assert_same(again, orm)
+            assert_same(again.loyalty_member, orm.loyalty_member)
+            assert_same(again.loyalty_member.tier, orm.loyalty_member.tier)
+            assert_same(
+                again.loyalty_member.referral_received, orm.loyalty_member.referral_received
+            )
+            assert_same(again.insight, orm.insight)
 
 
 def test_a_customer_without_membership_or_insight_has_none_without_a_query(
@@ -162,10 +180,15 @@ def test_accounts_and_personal_vouchers_read_as_the_orm(shop):
         VoucherFactory(merchant=shop.merchant, customer=shop.customer, code=code, valid_until=until)
     VoucherFactory(merchant=shop.merchant, customer=shop.customer, code="E", is_active=False)
     VoucherFactory(merchant=shop.merchant, customer=None, code="F")
-    vouchers = personal_vouchers_of(shop.customer)
-    assert [v.code for v in vouchers] == ["C", "B", "D", "A"]
-    for mine in vouchers:
-        assert_same(mine, Voucher.objects.get(pk=mine.pk))
+    for _ in range(7):  # past PostgreSQL's five custom plans of a prepared statement
+        vouchers = personal_vouchers_of(shop.customer)
+        assert [v.code for v in vouchers] == ["C", "B", "D", "A"]
+        for mine in vouchers:
+            assert_same(mine, Voucher.objects.get(pk=mine.pk))
+        with transaction.atomic():
+            locked = customer_accounts_of(shop.customer, lock=True)
+        for mine, theirs in zip(locked, orm, strict=True):
+            assert_same(mine, theirs)
 
 
 def _prepared_statements() -> list[str]:
@@ -194,3 +217,55 @@ def test_hot_reads_run_again_and_again_read_as_the_orm(shop, settings, prepared)
         statements = _prepared_statements()
         hot = [s for s in statements if 'FROM "customers_customer" c' in s or '"k"."key_hash"' in s]
         assert (len(hot) >= 2) is prepared, statements
+
+
+def _column_type(table: str, column: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attname = %s",
+            [table, column],
+        )
+        return cursor.fetchone()[0]
+
+
+def _alter_elsewhere(table: str, column: str, to: str) -> None:
+    """ALTER from another connection, as a migration run beside the server does (psycopg
+    forgets its prepared statements after DDL on its own connection)."""
+    import psycopg
+
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {to}')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_changing_type_under_prepared_reads_costs_no_request(shop):
+    """A migration run beside a serving process changes a column's type: PostgreSQL refuses
+    the statements prepared before ("cached plan must not change result type"). A read
+    outside a transaction gets a new connection and its answer; inside one the error goes
+    up and the rollback clears the prepared statements for the next read."""
+    for _ in range(3):
+        assert customer_accounts_of(shop.customer) is not None
+    if connection.vendor != "postgresql":  # SQLite prepares nothing between calls
+        assert customer_with_member(shop.merchant, by="pk", value=shop.customer.pk) is not None
+        return
+    table, column = Account._meta.db_table, "code"
+    original = _column_type(table, column)
+    shop.api.post(
+        "/transactions",
+        {"lines": [{"product_id": shop.coffee.pk, "quantity": 1}], "customer_id": shop.customer.pk},
+        idempotency_key="before",
+    )
+    try:
+        for _ in range(3):
+            before = customer_accounts_of(shop.customer)
+        _alter_elsewhere(table, column, "varchar(250)")
+        after = customer_accounts_of(shop.customer)  # outside a transaction: answered
+        assert [a.pk for a in after] == [a.pk for a in before]
+        _alter_elsewhere(table, column, original)
+        with pytest.raises(NotSupportedError), transaction.atomic():
+            customer_accounts_of(shop.customer)  # inside one: refused, then rolled back
+        assert [a.pk for a in customer_accounts_of(shop.customer)] == [a.pk for a in before]
+    finally:
+        if _column_type(table, column) != original:
+            _alter_elsewhere(table, column, original)

@@ -97,3 +97,9 @@ def test_insert_unless_exists_inserts_once_without_an_error_or_a_savepoint(merch
     assert (stored.key, stored.response, stored.created_at is not None) == ("k1", {}, True)
     assert not first._state.adding and first._state.db == "default"
     assert CheckoutRecord.objects.filter(merchant=merchant).count() == 2
+
+
+def test_insert_unless_exists_wants_exactly_a_unique_constraint(merchant):
+    with pytest.raises(TypeError, match="no unique constraint"):
+        insert_unless_exists(_record(merchant, "k"), unique=("merchant", "key"))
+    assert not CheckoutRecord.objects.exists()

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import NotSupportedError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
 
 __all__ = [
     "ModelColumns",
@@ -97,8 +97,7 @@ def _converters(columns: ModelColumns, vendor: str, alias: str) -> tuple[tuple[i
     return tuple(found)
 
 
-#: psycopg prepares a statement when asked or after this many runs: never, in effect, for the
-#: statements of Django's own (client-binding) cursors
+#: psycopg prepares a statement when asked or after this many runs: in effect only when asked
 _ONLY_WHEN_ASKED = 2**31 - 1
 
 
@@ -138,16 +137,55 @@ def _hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
         from psycopg.pq import Format
 
         raw = connection.connection
-        if raw.prepare_threshold is None:  # Django's default: psycopg would prepare nothing
-            raw.prepare_threshold = _ONLY_WHEN_ASKED
         bound = _prepared_cursor_class()(raw)
         oid = raw.adapters.types["timestamptz"].oid
         if connection.timezone != raw.adapters.get_loader(oid, Format.TEXT).timezone:
             register_tzloader(connection.timezone, bound)  # as Django's create_cursor does
         cursor.cursor.close()
         cursor.cursor = bound
+        # Django's None makes psycopg prepare nothing, even when asked; set only while this
+        # cursor runs, since with a number psycopg also counts every other statement run on
+        # the connection, keeping the text of the last hundred (a bulk import's INSERTs …)
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = _ONLY_WHEN_ASKED
+            try:
+                with cursor:
+                    yield cursor
+            finally:
+                raw.prepare_threshold = None
+            return
     with cursor:
         yield cursor
+
+
+def _query(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], many: bool) -> Any:
+    """The rows (``many``) or the first row of ``sql`` through :func:`_hot_cursor`.
+
+    A column these reads select may change type while a process serves (a migration run
+    beside it): PostgreSQL then refuses the statements prepared before ("cached plan must not
+    change result type", SQLSTATE 0A000), and psycopg forgets them only on a rollback or a
+    new connection. Outside a transaction the connection is replaced and the read run again,
+    so no request fails for it; inside one the error goes up, and the transaction's rollback
+    clears them for the next request.
+    """
+    for attempt in (1, 2):
+        try:
+            with _hot_cursor(connection) as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if many else cursor.fetchone()
+        except NotSupportedError as exc:
+            if attempt == 2 or connection.in_atomic_block or not _stale_plan(exc):
+                raise
+            connection.close()  # the next cursor connects again, with nothing prepared
+    raise AssertionError("unreachable")
+
+
+def _stale_plan(exc: Exception) -> bool:
+    try:
+        from psycopg.errors import FeatureNotSupported
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc.__cause__, FeatureNotSupported)
 
 
 def fetch_one(
@@ -158,9 +196,7 @@ def fetch_one(
 ) -> list[Model | None] | None:
     """Run ``sql`` (which selects ``columns``' lists one after the other) and build the first
     row's instances; None when there is no row."""
-    with _hot_cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _query(connection, sql, params, many=False)
     if row is None:
         return None
     built, start = [], 0
@@ -174,9 +210,7 @@ def fetch_all(
     connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], columns: ModelColumns
 ) -> list[Model]:
     """Run ``sql`` (which selects ``columns``' list) and build one instance per row."""
-    with _hot_cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _query(connection, sql, params, many=True)
     return [columns.build(row, 0, connection) for row in rows]
 
 
@@ -188,12 +222,28 @@ def set_related(instance: Model, descriptor: Any, value: Model | None) -> None:
     holder.set_cached_value(instance, value)
 
 
+def _plain_unique(constraint: Any) -> bool:
+    return (
+        isinstance(constraint, UniqueConstraint)
+        and bool(constraint.fields)
+        and constraint.condition is None
+        and not constraint.expressions
+    )
+
+
 @functools.cache
 def _insert_sql(model: type[Model], unique: tuple[str, ...], alias: str) -> tuple[str, tuple]:
     connection = connections[alias]
     qn = connection.ops.quote_name
     meta = model._meta
-    fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
+    if not getattr(meta.pk, "db_returning", False):
+        raise TypeError(f"{model.__name__}: insert_unless_exists needs an auto-increment key")
+    keys = {tuple(c.fields) for c in meta.constraints if _plain_unique(c)}
+    keys |= {(f.name,) for f in meta.concrete_fields if f.unique and not f.primary_key}
+    keys |= {tuple(names) for names in meta.unique_together}
+    if tuple(unique) not in keys:
+        raise TypeError(f"{model.__name__}: no unique constraint on exactly {unique}")
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.pk and not f.generated)
     target = ", ".join(qn(meta.get_field(name).column) for name in unique)
     columns = ", ".join(qn(f.column) for f in fields)
     holders = ", ".join(["%s"] * len(fields))
@@ -206,8 +256,9 @@ def _insert_sql(model: type[Model], unique: tuple[str, ...], alias: str) -> tupl
 
 def insert_unless_exists(obj: Model, *, unique: Sequence[str], using: str = "default") -> bool:
     """INSERT ``obj`` unless a row with the same values of the ``unique`` fields (a unique
-    constraint of exactly those fields) exists: True, with ``obj.pk`` set, when it was
-    inserted; False when the row exists.
+    constraint of exactly those fields, else TypeError) exists: True, with ``obj.pk`` set,
+    when it was inserted; False when the row exists. For a model with an auto-increment key;
+    a field with only a database default (``db_default``) is not supported.
 
     One statement (``ON CONFLICT … DO NOTHING``, PostgreSQL and SQLite ≥ 3.35), and since a
     conflict raises no error, no savepoint around it either, where ``create()`` in a
