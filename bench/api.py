@@ -834,14 +834,17 @@ ANALYSIS = [
     "psycopg ignore `prepare=True`: nothing was prepared.) The hot reads now run on a "
     "server-binding cursor that prepares them, and PostgreSQL switches to a generic plan "
     "after five runs. (4) A shared voucher's double-use check read the voucher's thousands "
-    "of redemptions (0.6 ms); it reads the sale's now. After: about 2 ms of Django CPU for "
-    "a lookup or a quote and 5 ms for a checkout; under the paced load about 3.7 ms of "
-    "server CPU and 1.2 ms of PostgreSQL per request, so two cores have room for about "
-    "400 requests/s (the saturated rows), and 310 offered leave enough headroom for the "
-    "p99 to stay low. What is left to gain: the lookup's five statements (key, customer, "
-    "accounts, lots, vouchers) could be fewer, and every member's sale updates the "
-    "merchant's `points_issued` counter-account row (trigger), so member sales serialise "
-    "on it from their earn posting to their commit.",
+    "of redemptions (0.6 ms); it reads the sale's now. (5) The card's points-by-expiry "
+    "read and the basket's products are hand-written prepared reads too (the ORM spent about "
+    "0.25 ms of CPU building each query). After: one request at a time, a lookup costs about "
+    "1.8 ms of Django CPU, a quote 1.6 ms and a checkout 4.9 ms; under the paced load the "
+    "whole machine spends about 4.5 ms per request (server, PostgreSQL and wrk), so 310 "
+    "requests/s keep it about 70 % busy, enough headroom for a low p99; saturated, it "
+    "answers about 400 a second. What is left to gain: a lookup is still five statements "
+    "(key, customer, accounts, lots, vouchers) plus Django's health-check `SELECT 1`; a "
+    "rollback (a refused sale) makes psycopg drop the connection's prepared statements; and "
+    "every member's sale updates the merchant's `points_issued` counter-account row "
+    "(trigger), so member sales serialise on it from their earn posting to their commit.",
 ]
 
 

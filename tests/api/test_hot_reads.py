@@ -25,7 +25,7 @@ from langganan.loyalty.customer_rows import (
 from langganan.loyalty.members import program_of
 from langganan.loyalty.models import Account, Member, Referral, Voucher
 from tests.api.test_customers import insight_for
-from tests.factories import CustomerFactory, OutletFactory
+from tests.factories import CustomerFactory, OutletFactory, ProductFactory
 from tests.loyalty.factories import MemberFactory, TierFactory, VoucherFactory
 
 pytestmark = pytest.mark.django_db
@@ -269,3 +269,73 @@ def test_a_column_changing_type_under_prepared_reads_costs_no_request(shop):
     finally:
         if _column_type(table, column) != original:
             _alter_elsewhere(table, column, original)
+
+
+def test_points_left_by_expiry_reads_as_the_orm(shop):
+    """One row per expiry time with the points left, soonest first; spent lots and lots that
+    never expire left out; values of the same types as the ORM's aggregate."""
+    from django.db.models import Sum
+
+    from langganan.loyalty.customer_rows import points_left_by_expiry
+    from langganan.loyalty.models import PointLot
+
+    shop.api.post(
+        "/transactions",
+        {"lines": [{"product_id": shop.coffee.pk, "quantity": 1}], "customer_id": shop.customer.pk},
+        idempotency_key="first",
+    )
+    account = Account.objects.get(customer=shop.customer, kind="points")
+    first = PointLot.objects.filter(account=account).first()
+    soon = timezone.now() + timedelta(days=3)
+    later = timezone.now() + timedelta(days=40)
+    for expires_at, amount, remaining in (
+        (later, 5, 5),
+        (soon, 7, 2),
+        (soon, 3, 3),
+        (later, 4, 0),  # spent
+        (None, 9, 9),  # never expires
+    ):
+        PointLot.objects.create(
+            account=account,
+            journal=first.journal,
+            earned_at=timezone.now(),
+            expires_at=expires_at,
+            amount=amount,
+            remaining=remaining,
+        )
+    orm = [
+        (row["expires_at"], row["total"])
+        for row in PointLot.objects.filter(
+            account=account, remaining__gt=0, expires_at__isnull=False
+        )
+        .values("expires_at")
+        .annotate(total=Sum("remaining"))
+        .order_by("expires_at")
+    ]
+    for _ in range(7):  # prepared on PostgreSQL, past its five custom plans
+        ours = points_left_by_expiry(account)
+        assert ours == orm
+        for (mine_at, mine_total), (orm_at, orm_total) in zip(ours, orm, strict=True):
+            assert type(mine_at) is type(orm_at) and mine_at.tzinfo == orm_at.tzinfo
+            assert type(mine_total) is type(orm_total)
+    totals = dict(ours)
+    assert ours[0][0] == soon and totals[soon] == 5  # 2 + 3, soonest first
+    assert totals[later] == 5  # the spent lot adds nothing
+    assert len(ours) == 3  # with the sale's own lot; the lot that never expires left out
+
+
+def test_products_by_id_reads_the_merchants_own_as_the_orm(shop, other):
+    from langganan.loyalty.customer_rows import products_by_id
+    from langganan.sales.models import Product
+
+    retired = ProductFactory(merchant=shop.merchant, is_active=False)
+    mine = list(Product.objects.filter(merchant=shop.merchant).order_by("pk"))
+    asked = [p.pk for p in mine] + [other.coffee.pk, 2**63, -(2**70), 987654321]
+    for _ in range(7):  # prepared on PostgreSQL, past its five custom plans
+        found = products_by_id(shop.merchant, asked)
+        assert sorted(found) == [p.pk for p in mine]  # another merchant's: absent
+        for product in mine:
+            assert_same(found[product.pk], product)
+        assert found[retired.pk].is_active is False  # the caller decides what an old item costs
+    assert products_by_id(shop.merchant, []) == {}
+    assert products_by_id(shop.merchant, [2**64]) == {}

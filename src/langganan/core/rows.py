@@ -28,6 +28,7 @@ __all__ = [
     "ModelColumns",
     "fetch_all",
     "fetch_one",
+    "fetch_values",
     "insert_unless_exists",
     "model_columns",
     "set_related",
@@ -212,6 +213,42 @@ def fetch_all(
     """Run ``sql`` (which selects ``columns``' list) and build one instance per row."""
     rows = _query(connection, sql, params, many=True)
     return [columns.build(row, 0, connection) for row in rows]
+
+
+@functools.cache
+def _value_converters(fields: tuple[Any, ...], alias: str) -> tuple[tuple[int, Any, tuple], ...]:
+    connection = connections[alias]
+    found = []
+    for index, field in enumerate(fields):
+        if field is None:
+            continue
+        expression = field.get_col(field.model._meta.db_table)
+        funcs = tuple(connection.ops.get_db_converters(expression)) + tuple(
+            expression.get_db_converters(connection)
+        )
+        if funcs:
+            found.append((index, expression, funcs))
+    return tuple(found)
+
+
+def fetch_values(
+    connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], fields: Sequence[Any]
+) -> list[tuple]:
+    """Run ``sql`` and return its rows as tuples of plain values, column ``i`` converted as
+    the ORM converts model field ``fields[i]`` (None: as the database gives it); for an
+    aggregate, the field it aggregates (as ``Sum("f")`` does)."""
+    rows = _query(connection, sql, params, many=True)
+    converters = _value_converters(tuple(fields), connection.alias)
+    if not converters:
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for index, expression, funcs in converters:
+            for func in funcs:
+                values[index] = func(values[index], expression, connection)
+        out.append(tuple(values))
+    return out
 
 
 def set_related(instance: Model, descriptor: Any, value: Model | None) -> None:

@@ -48,7 +48,7 @@ from langganan.core.models import Merchant, Outlet
 from langganan.core.rows import insert_unless_exists
 from langganan.core.units import one_unit
 from langganan.customers.models import Customer
-from langganan.loyalty.customer_rows import customer_with_member
+from langganan.loyalty.customer_rows import customer_with_member, products_by_id
 from langganan.loyalty.ledger import (
     customer_account,
     customer_accounts_lock,
@@ -67,7 +67,6 @@ from langganan.loyalty.models import (
 from langganan.sales.models import (
     LineItem,
     PaymentMethod,
-    Product,
     SalesChannel,
     Transaction,
     TransactionKind,
@@ -232,12 +231,7 @@ def _price_lines(merchant: Merchant, lines: Sequence[BasketLine]) -> list[Priced
     if not lines:
         raise InvalidInput(ERR_EMPTY_BASKET, field="lines")
     ids = {line.product_id for line in lines if line.product_id is not None}
-    products = {
-        p.pk: p
-        for p in Product.objects.filter(merchant=merchant, pk__in=ids).only(
-            "pk", "name", "price", "category_id"
-        )
-    }
+    products = products_by_id(merchant, ids)
     priced = []
     for n, line in enumerate(lines, start=1):
         quantity = Decimal(line.quantity)

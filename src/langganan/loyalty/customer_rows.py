@@ -11,14 +11,25 @@ one. The instances are the models' own, with the relations cached exactly as
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 
 from django.db import connections
 
 from langganan.core.models import Merchant
-from langganan.core.rows import ModelColumns, fetch_all, fetch_one, model_columns, set_related
+from langganan.core.rows import (
+    ModelColumns,
+    fetch_all,
+    fetch_one,
+    fetch_values,
+    model_columns,
+    set_related,
+)
 from langganan.customers.models import Customer
 from langganan.insights.models import CustomerInsight
-from langganan.loyalty.models import Account, Member, Referral, Tier, Voucher
+from langganan.loyalty.models import Account, Member, PointLot, Referral, Tier, Voucher
+from langganan.sales.models import Product
 
 #: The lookups a till can use: the customer's id, their phone number (E.164) or member code.
 _BIGINT = 2**63
@@ -119,6 +130,55 @@ def personal_vouchers_of(customer: Customer) -> list[Voucher]:
         _list_sql(connection.alias, "vouchers"),
         [customer.merchant_id, customer.pk],
         columns,
+    )
+
+
+def products_by_id(merchant: Merchant, ids: Iterable[int]) -> dict[int, Product]:
+    """The merchant's products among ``ids`` (active or not), by id: another merchant's, an
+    unknown id or one no column can hold is simply absent."""
+    wanted = sorted({i for i in ids if isinstance(i, int) and -_BIGINT <= i < _BIGINT})
+    if not wanted:
+        return {}
+    connection = connections[Product.objects.db]
+    columns = model_columns(Product, "p")
+    found = fetch_all(
+        connection, _products_sql(connection.alias, len(wanted)), [merchant.pk, *wanted], columns
+    )
+    for product in found:
+        product.merchant = merchant
+    return {p.pk: p for p in found}
+
+
+@functools.cache
+def _products_sql(alias: str, count: int) -> str:
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    holders = ", ".join(["%s"] * count)
+    return (
+        f"SELECT {model_columns(Product, 'p').sql(connection)} "  # noqa: S608 (names only)
+        f"FROM {qn(Product._meta.db_table)} p WHERE p.merchant_id = %s AND p.id IN ({holders})"
+    )
+
+
+def points_left_by_expiry(account: Account) -> list[tuple[datetime, Decimal]]:
+    """``(expires_at, points left)`` of the account's lots that still hold points and expire,
+    soonest first, one row per expiry time (a member has one lot per earning)."""
+    connection = connections[PointLot.objects.db]
+    return fetch_values(
+        connection,
+        _lots_sql(connection.alias),
+        [account.pk],
+        [PointLot._meta.get_field("expires_at"), PointLot._meta.get_field("remaining")],
+    )
+
+
+@functools.cache
+def _lots_sql(alias: str) -> str:
+    qn = connections[alias].ops.quote_name
+    return (
+        f"SELECT l.expires_at, SUM(l.remaining) FROM {qn(PointLot._meta.db_table)} l "  # noqa: S608 (names only)
+        "WHERE l.account_id = %s AND l.remaining > 0 AND l.expires_at IS NOT NULL "
+        "GROUP BY l.expires_at ORDER BY l.expires_at"
     )
 
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 
 from langganan.core.models import Merchant
 from langganan.customers.models import Customer
-from langganan.loyalty.customer_rows import customer_accounts_of
+from langganan.loyalty.customer_rows import customer_accounts_of, points_left_by_expiry
 from langganan.loyalty.members import aware, program_of
 from langganan.loyalty.models import (
     Account,
@@ -24,7 +24,6 @@ from langganan.loyalty.models import (
     Entry,
     JournalKind,
     Member,
-    PointLot,
     Program,
     Voucher,
 )
@@ -138,23 +137,17 @@ def _points(account: Account | None, at: datetime) -> tuple[int, int, datetime |
     year of visits)."""
     if account is None or Decimal(account.balance) <= 0:
         return 0, 0, None  # the lots' remaining points add up to the balance: none are left
-    groups = (
-        PointLot.objects.filter(account=account, remaining__gt=0, expires_at__isnull=False)
-        .values("expires_at")
-        .annotate(total=Sum("remaining"))
-        .order_by("expires_at")
-    )
     lapsed, upcoming = ZERO, None
-    for row in groups:
-        if row["expires_at"] <= at:
-            lapsed += row["total"]
+    for expires_at, total in points_left_by_expiry(account):
+        if expires_at <= at:
+            lapsed += total
         else:
-            upcoming = row
+            upcoming = (expires_at, total)
             break
     points = int(Decimal(account.balance) - lapsed)
     if upcoming is None:
         return points, 0, None
-    return points, int(upcoming["total"]), upcoming["expires_at"]
+    return points, int(upcoming[1]), upcoming[0]
 
 
 def _movements(merchant: Merchant, accounts: list[Account]) -> list[Movement]:
