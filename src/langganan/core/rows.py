@@ -60,9 +60,10 @@ class ModelColumns:
         qn = connection.ops.quote_name
         return ", ".join(f"{qn(self.alias)}.{qn(f.column)}" for f in self.fields)
 
-    def converters(self, connection: BaseDatabaseWrapper) -> tuple[tuple[int, tuple], ...]:
-        """``(position, converters)`` of the columns whose raw values need converting."""
-        return _converters(self, connection.vendor, connection.alias)
+    def converters(self, connection: BaseDatabaseWrapper) -> tuple[tuple[int, Any, tuple], ...]:
+        """``(position, expression, converters)`` of the columns whose raw values need
+        converting."""
+        return _converters(self.fields, self.alias, connection.alias)
 
     def build(self, row: Sequence[Any], start: int, connection: BaseDatabaseWrapper):
         """The instance in ``row[start:start + width]``, or None for the NULLs of a missed
@@ -70,12 +71,7 @@ class ModelColumns:
         values = list(row[start : start + self.width])
         if values[self.pk_index] is None:
             return None
-        for index, funcs in self.converters(connection):
-            value = values[index]
-            expression = self.fields[index].get_col(self.alias)
-            for func in funcs:
-                value = func(value, expression, connection)
-            values[index] = value
+        _convert(values, self.converters(connection), connection)
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
@@ -85,17 +81,29 @@ def model_columns(model: type[Model], alias: str) -> ModelColumns:
 
 
 @functools.cache
-def _converters(columns: ModelColumns, vendor: str, alias: str) -> tuple[tuple[int, tuple], ...]:
+def _converters(
+    fields: tuple[Any, ...], table_alias: str | None, alias: str
+) -> tuple[tuple[int, Any, tuple], ...]:
+    """For each field (None: a column taken as it comes) whose values the ORM converts on
+    this database: its position, its column expression and the converter functions."""
     connection = connections[alias]
     found = []
-    for index, field in enumerate(columns.fields):
-        expression = field.get_col(columns.alias)
+    for index, field in enumerate(fields):
+        if field is None:
+            continue
+        expression = field.get_col(table_alias or field.model._meta.db_table)
         funcs = tuple(connection.ops.get_db_converters(expression)) + tuple(
             expression.get_db_converters(connection)
         )
         if funcs:
-            found.append((index, funcs))
+            found.append((index, expression, funcs))
     return tuple(found)
+
+
+def _convert(values: list, converters: tuple, connection: BaseDatabaseWrapper) -> None:
+    for index, expression, funcs in converters:
+        for func in funcs:
+            values[index] = func(values[index], expression, connection)
 
 
 #: psycopg prepares a statement when asked or after this many runs: in effect only when asked
@@ -215,22 +223,6 @@ def fetch_all(
     return [columns.build(row, 0, connection) for row in rows]
 
 
-@functools.cache
-def _value_converters(fields: tuple[Any, ...], alias: str) -> tuple[tuple[int, Any, tuple], ...]:
-    connection = connections[alias]
-    found = []
-    for index, field in enumerate(fields):
-        if field is None:
-            continue
-        expression = field.get_col(field.model._meta.db_table)
-        funcs = tuple(connection.ops.get_db_converters(expression)) + tuple(
-            expression.get_db_converters(connection)
-        )
-        if funcs:
-            found.append((index, expression, funcs))
-    return tuple(found)
-
-
 def fetch_values(
     connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], fields: Sequence[Any]
 ) -> list[tuple]:
@@ -238,15 +230,11 @@ def fetch_values(
     the ORM converts model field ``fields[i]`` (None: as the database gives it); for an
     aggregate, the field it aggregates (as ``Sum("f")`` does)."""
     rows = _query(connection, sql, params, many=True)
-    converters = _value_converters(tuple(fields), connection.alias)
-    if not converters:
-        return [tuple(row) for row in rows]
+    converters = _converters(tuple(fields), None, connection.alias)
     out = []
     for row in rows:
         values = list(row)
-        for index, expression, funcs in converters:
-            for func in funcs:
-                values[index] = func(values[index], expression, connection)
+        _convert(values, converters, connection)
         out.append(tuple(values))
     return out
 
