@@ -19,10 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import NotSupportedError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models import Model, UniqueConstraint
+from psycopg.errors import FeatureNotSupported
+from psycopg.pq import Format
 
 __all__ = [
     "ModelColumns",
@@ -110,17 +114,12 @@ def _convert(values: list, converters: tuple, connection: BaseDatabaseWrapper) -
 _ONLY_WHEN_ASKED = 2**31 - 1
 
 
-@functools.cache
-def _prepared_cursor_class() -> type:
-    import psycopg
+class _PreparedCursor(psycopg.Cursor):
+    """Binds on the server and prepares every statement (Django turns psycopg's automatic
+    preparing off)."""
 
-    class PreparedCursor(psycopg.Cursor):
-        """Prepares every statement (Django turns psycopg's automatic preparing off)."""
-
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparedCursor
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 @contextmanager
@@ -142,11 +141,8 @@ def _hot_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
         and getattr(settings, "HOT_READS_PREPARED", True)
         and not connection.queries_logged  # (a prepared run leaves no SQL text to log)
     ):
-        from django.db.backends.postgresql.psycopg_any import register_tzloader
-        from psycopg.pq import Format
-
         raw = connection.connection
-        bound = _prepared_cursor_class()(raw)
+        bound = _PreparedCursor(raw)
         oid = raw.adapters.types["timestamptz"].oid
         if connection.timezone != raw.adapters.get_loader(oid, Format.TEXT).timezone:
             register_tzloader(connection.timezone, bound)  # as Django's create_cursor does
@@ -177,24 +173,19 @@ def _query(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], man
     so no request fails for it; inside one the error goes up, and the transaction's rollback
     clears them for the next request.
     """
-    for attempt in (1, 2):
-        try:
-            with _hot_cursor(connection) as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall() if many else cursor.fetchone()
-        except NotSupportedError as exc:
-            if attempt == 2 or connection.in_atomic_block or not _stale_plan(exc):
-                raise
-            connection.close()  # the next cursor connects again, with nothing prepared
-    raise AssertionError("unreachable")
-
-
-def _stale_plan(exc: Exception) -> bool:
     try:
-        from psycopg.errors import FeatureNotSupported
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(exc.__cause__, FeatureNotSupported)
+        return _run(connection, sql, params, many)
+    except NotSupportedError as exc:
+        if connection.in_atomic_block or not isinstance(exc.__cause__, FeatureNotSupported):
+            raise
+    connection.close()  # the next cursor connects again, with nothing prepared
+    return _run(connection, sql, params, many)
+
+
+def _run(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any], many: bool) -> Any:
+    with _hot_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if many else cursor.fetchone()
 
 
 def fetch_one(
