@@ -55,9 +55,12 @@ def test_prediction_before_fit_raises_not_fitted(model, call):
 
 def test_init_stores_settings_only_and_fit_keeps_no_training_data(cdnow):
     model = BetaGeo(penalizer=0.1)
-    assert vars(model) == {"penalizer": 0.1, "max_iter": 1000}
+    assert vars(model) == {"penalizer": 0.1, "prior": None, "max_iter": 1000}
     model.fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
-    assert all(not isinstance(v, np.ndarray) for v in vars(model).values())
+    arrays = {k: v for k, v in vars(model).items() if isinstance(v, np.ndarray)}
+    # only the parameters' own covariance (4 x 4), nothing the size of the data
+    assert list(arrays) == ["covariance_log_"]
+    assert arrays["covariance_log_"].shape == (4, 4)
 
 
 class _ConstantRate:

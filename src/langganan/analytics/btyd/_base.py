@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +52,8 @@ class Optimum:
     message: str
     at_boundary: tuple[int, ...]
     standard_errors_log: FloatArray
+    #: covariance of the free log-parameters (NaN rows and columns for the others)
+    covariance_log: FloatArray | None = None
 
 
 def _safe(objective: Objective) -> Objective:
@@ -251,10 +253,10 @@ def _maximise(
 
     # A converged interior optimum whose log-parameters all have small standard errors is
     # identified: the (costly) search for flat directions towards the bounds can be skipped.
-    se = _standard_errors(f, value_and_gradient, theta, list(range(k)), total_weight)
+    se, cov = _standard_errors(f, value_and_gradient, theta, list(range(k)), total_weight)
     interior = bool(np.all(np.abs(theta) < LOG_BOUND - 0.5))
     if converged and interior and np.all(se < _CLEARLY_IDENTIFIED):
-        return Optimum(theta, fun, converged, message, (), se)
+        return Optimum(theta, fun, converged, message, (), se, cov)
 
     flat = _flat_directions(f, theta, fun)
     if flat:
@@ -274,8 +276,8 @@ def _maximise(
         else:
             fun = f(theta)
         free_idx = [i for i in range(k) if i not in flat]
-        se = _standard_errors(f, value_and_gradient, theta, free_idx, total_weight)
-    return Optimum(theta, fun, converged, message, tuple(flat), se)
+        se, cov = _standard_errors(f, value_and_gradient, theta, free_idx, total_weight)
+    return Optimum(theta, fun, converged, message, tuple(flat), se, cov)
 
 
 def _standard_errors(
@@ -284,12 +286,13 @@ def _standard_errors(
     theta: FloatArray,
     free_idx: list[int],
     total_weight: float,
-) -> FloatArray:
-    """Standard errors of the free log-parameters from the observed information (NaN for the
-    others, or all NaN when the information matrix is not positive definite)."""
+) -> tuple[FloatArray, FloatArray]:
+    """Standard errors and covariance of the free log-parameters from the observed information
+    (NaN for the others, or all NaN when the information matrix is not positive definite)."""
     se = np.full(len(theta), np.nan)
+    cov = np.full((len(theta), len(theta)), np.nan)
     if not free_idx:
-        return se
+        return se, cov
     if value_and_gradient is None:
         hess = _hessian(lambda th: f(th) * total_weight, theta, free_idx)
     else:
@@ -300,10 +303,12 @@ def _standard_errors(
     try:
         chol = np.linalg.cholesky(hess)
     except np.linalg.LinAlgError:
-        return se
+        return se, cov
     inv = np.linalg.inv(chol)
-    se[free_idx] = np.sqrt(np.diag(inv.T @ inv))
-    return se
+    free_cov = inv.T @ inv
+    se[free_idx] = np.sqrt(np.diag(free_cov))
+    cov[np.ix_(free_idx, free_idx)] = free_cov
+    return se, cov
 
 
 class BaseFitter:
@@ -314,8 +319,15 @@ class BaseFitter:
 
     params_: dict[str, float]
 
-    def __init__(self, penalizer: float = 0.0, *, max_iter: int = 1000) -> None:
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        *,
+        prior: Mapping[str, tuple[float, float]] | None = None,
+        max_iter: int = 1000,
+    ) -> None:
         self.penalizer = penalizer
+        self.prior = prior
         self.max_iter = max_iter
 
     def _check_settings(self) -> None:
@@ -324,6 +336,21 @@ class BaseFitter:
             raise ValueError(
                 ERR_BAD_SETTING.format(name="penalizer", what="a non-negative number", value=pen)
             )
+        for name, spec in (self.prior or {}).items():
+            ok = (
+                name in self._param_names
+                and isinstance(spec, tuple | list)
+                and len(spec) == 2
+                and all(isinstance(v, int | float) and np.isfinite(v) and v > 0 for v in spec)
+            )
+            if not ok:
+                raise ValueError(
+                    ERR_BAD_SETTING.format(
+                        name=f"prior[{name!r}]",
+                        what=f"(median > 0, sd of the log > 0) for one of {self._param_names}",
+                        value=spec,
+                    )
+                )
         if not isinstance(self.max_iter, int) or self.max_iter < 1:
             raise ValueError(
                 ERR_BAD_SETTING.format(
@@ -334,6 +361,68 @@ class BaseFitter:
     def _penalty(self, theta: FloatArray) -> float:
         idx = [self._param_names.index(p) for p in self._shape_params]
         return float(self.penalizer * np.sum(theta[idx] ** 2))
+
+    #: parameters measured in 1/time (their log shifts when the time unit is rescaled)
+    _time_params: tuple[str, ...] = ()
+
+    def _prior_arrays(self, scale: float = 1.0) -> tuple[FloatArray, FloatArray]:
+        """The prior as (means, precisions) of the log-parameters on a time scale ``scale``
+        times the caller's; precision 0 for a parameter without a prior.
+
+        A rate parameter ``alpha`` (in the caller's time unit) is ``alpha / scale`` on the
+        rescaled time axis the fit uses, so its log-mean shifts by ``-log(scale)``.
+        """
+        k = len(self._param_names)
+        mean = np.zeros(k)
+        precision = np.zeros(k)
+        for name, (median, sd_log) in (self.prior or {}).items():
+            i = self._param_names.index(name)
+            shift = np.log(scale) if name in self._time_params else 0.0
+            mean[i] = np.log(median) - shift
+            precision[i] = 1.0 / sd_log**2
+        return mean, precision
+
+    def _prior_terms(
+        self, theta: FloatArray, mean: FloatArray, precision: FloatArray, total: float
+    ) -> tuple[float, FloatArray]:
+        """Negative log prior density per customer (constants dropped) and its gradient."""
+        diff = theta - mean
+        return (
+            float(0.5 * np.dot(precision, diff**2) / total),
+            precision * diff / total,
+        )
+
+    def sample_params(self, n: int, seed: int | np.random.Generator | None = 0) -> FloatArray:
+        """Draws of the parameters from the normal approximation of their posterior.
+
+        The log-parameters are drawn from a normal distribution centred on the estimate with the
+        inverse observed information (the prior's included) as covariance: Laplace's
+        approximation of the posterior. Parameters without a finite variance (on the boundary)
+        stay at their estimate.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        seed : int, numpy.random.Generator or None, default 0
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, len(params_))``, columns in the order of ``params_``, caller's units.
+        """
+        self._check_fitted()
+        rng = np.random.default_rng(seed)
+        centre = np.log([self.params_[p] for p in self._param_names])
+        cov = getattr(self, "covariance_log_", None)
+        draws = np.tile(centre, (n, 1))
+        if cov is None:
+            return np.exp(draws)
+        free = np.flatnonzero(np.isfinite(np.diag(cov)))
+        if len(free):
+            sub = cov[np.ix_(free, free)]
+            draws[:, free] = rng.multivariate_normal(centre[free], sub, size=n, method="cholesky")
+        return np.exp(draws)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
@@ -349,6 +438,15 @@ class BaseFitter:
             p: float(natural[p] * opt.standard_errors_log[i])
             for i, p in enumerate(self._param_names)
         }
+        # 95 % intervals (credible intervals when a prior is set) on the log scale
+        self.intervals_ = {
+            p: (
+                float(natural[p] * np.exp(-1.96 * opt.standard_errors_log[i])),
+                float(natural[p] * np.exp(1.96 * opt.standard_errors_log[i])),
+            )
+            for i, p in enumerate(self._param_names)
+        }
+        self.covariance_log_ = opt.covariance_log
         if self.at_boundary_:
             warnings.warn(
                 MSG_BOUNDARY.format(name=name, params=", ".join(self.at_boundary_)),
@@ -361,7 +459,11 @@ class BaseFitter:
             )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(penalizer={self.penalizer!r}, max_iter={self.max_iter!r})"
+        prior = f", prior={self.prior!r}" if self.prior else ""
+        return (
+            f"{type(self).__name__}(penalizer={self.penalizer!r}{prior}, "
+            f"max_iter={self.max_iter!r})"
+        )
 
 
 __all__ = ["BaseFitter", "FitWarning", "LOG_BOUND", "Optimum", "maximise_likelihood"]

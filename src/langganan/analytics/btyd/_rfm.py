@@ -40,8 +40,6 @@ class RFMModel(BaseFitter):
     time unit), ``_row_log_likelihood`` and ``_starts``.
     """
 
-    _time_params: tuple[str, ...] = ()
-
     # -- to be provided by subclasses -------------------------------------------------------
     def _row_log_likelihood(self, params: FloatArray, data: RFMData) -> FloatArray:
         raise NotImplementedError
@@ -120,19 +118,22 @@ class RFMModel(BaseFitter):
         has_gradient = (
             type(self)._weighted_ll_and_gradient is not RFMModel._weighted_ll_and_gradient
         )
+        prior_mean, prior_precision = self._prior_arrays(scale)
 
         def objective(theta: FloatArray) -> float:
             if has_gradient:
                 return value_and_gradient(theta)[0]
             ll = self._row_log_likelihood(np.exp(theta), data)
-            return -float(np.dot(w, ll)) / total + self._penalty(theta)
+            prior, _ = self._prior_terms(theta, prior_mean, prior_precision, total)
+            return -float(np.dot(w, ll)) / total + self._penalty(theta) + prior
 
         def value_and_gradient(theta: FloatArray) -> tuple[float, FloatArray]:
             params = np.exp(theta)
             ll, grad = self._weighted_ll_and_gradient(params, data)
             grad = -grad * params / total  # chain rule to log-parameters
             grad[shape_idx] += 2.0 * self.penalizer * theta[shape_idx]
-            return -ll / total + self._penalty(theta), grad
+            prior, prior_grad = self._prior_terms(theta, prior_mean, prior_precision, total)
+            return -ll / total + self._penalty(theta) + prior, grad + prior_grad
 
         opt = maximise_likelihood(
             objective,
