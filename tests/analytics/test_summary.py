@@ -60,6 +60,27 @@ def test_customers_first_seen_after_observation_end_are_absent(tiny_transactions
     assert summarize(tiny_transactions, observation_end="2023-12-31").empty
 
 
+@pytest.mark.parametrize(
+    ("period", "end", "start"),
+    [("D", None, "2024-02-01"), ("W", None, "2024-01-29"), ("D", "2023-12-31", None)],
+)
+def test_summary_is_written_and_read_back_with_parquet(
+    tiny_transactions, tmp_path: Path, period, end, start
+):
+    """The attrs are JSON values (pandas refuses others when writing Parquet): the observation
+    period is its start as an ISO string, which ``pd.Timestamp`` reads back."""
+    result = summarize(tiny_transactions, period=period, observation_end=end)
+    expected_start = None if start is None else pd.Timestamp(start).isoformat()
+    assert result.attrs == {"observation_period": expected_start, "period": period, "unit_days": 1}
+    path = tmp_path / "s.parquet"
+    result.to_parquet(path)
+    back = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(back, result)
+    assert back.attrs == result.attrs
+    if start is not None:
+        assert pd.Timestamp(back.attrs["observation_period"]) == pd.Timestamp(start)
+
+
 def test_weekly_periods_in_weeks(tiny_transactions):
     # Weeks start on Monday: 1 Jan, 8 Jan, 15 Jan … ; 1 Feb is in the week of 29 Jan.
     result = summarize(tiny_transactions, period="W", unit="W")

@@ -53,7 +53,7 @@ from .lifecycle import lifecycle_stage
 from .rfm import rfm_scores
 from .rules import association_rules, cross_sell_many, up_sell
 from .sql import pipeline as shared_sql
-from .summary import SUMMARY_COLUMNS
+from .summary import SUMMARY_COLUMNS, observation_period_attr
 
 STEPS = (
     "summary",
@@ -345,7 +345,7 @@ def _summary_and_rhythm(
     observation_period = both.pop("observation_period")
     summary = both[list(SUMMARY_COLUMNS)]
     summary.attrs.update(
-        observation_period=observation_period.iloc[0] if len(observation_period) else None,
+        observation_period=observation_period_attr(observation_period),
         period="D",
         unit_days=1,
     )

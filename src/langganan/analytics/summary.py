@@ -91,7 +91,10 @@ def summarize(
         kept transactions, int64), ``periods`` (int64), ``total_spend`` (sum of all kept amounts,
         refunds included, float64), ``first_period`` (start of the first purchase period).
         ``attrs["observation_period"]`` holds the start of the period containing the observation
-        end (``None`` when there are no transactions).
+        end as an ISO 8601 string (``"2024-02-01T00:00:00"``; ``pd.Timestamp`` reads it back),
+        ``None`` when there are no transactions; ``attrs["period"]`` and ``attrs["unit_days"]``
+        the ``period`` code and the days per ``unit``. All attrs are JSON values, so the result
+        can be written with ``to_parquet`` (pandas refuses attrs JSON cannot hold).
     """
     period_code = choice(period, _PERIODS, "period")
     unit_days = choice(unit, _UNIT_DAYS, "unit")
@@ -112,8 +115,19 @@ def summarize(
     result = result.set_index("customer_id")
     result.index.name = customer
     result.attrs.update(
-        observation_period=observation_period.iloc[0] if len(observation_period) else None,
+        observation_period=observation_period_attr(observation_period),
         period=period_code,
         unit_days=unit_days,
     )
     return result[list(SUMMARY_COLUMNS)]
+
+
+def observation_period_attr(observation_period: pd.Series) -> str | None:
+    """``attrs["observation_period"]`` from the query's ``observation_period`` column.
+
+    The period start (the same on every row) as an ISO 8601 string, so the summary's attrs stay
+    JSON values and ``to_parquet`` writes them; ``None`` when there are no rows.
+    """
+    if not len(observation_period) or pd.isna(observation_period.iloc[0]):
+        return None
+    return pd.Timestamp(observation_period.iloc[0]).isoformat()
