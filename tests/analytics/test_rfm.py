@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from langganan.analytics import rfm
 from langganan.analytics.labels import (
     SEGMENT_ACTIONS,
     SEGMENT_DESCRIPTIONS,
@@ -65,10 +71,58 @@ def summary_of(days_since: list[float], orders: list[int], spend: list[float]) -
 # --- scores --------------------------------------------------------------------------------
 
 
+def old_mid_rank_scores(values: np.ndarray, bins: int = 5) -> np.ndarray:
+    """The scaled mid-rank scores used before (score 1 + floor(bins * u)), for comparison."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    twice_mid = 2 * np.cumsum(counts) - counts + 1
+    span = twice_mid[-1] - twice_mid[0]
+    return np.minimum(1 + (bins * (twice_mid - twice_mid[0])) // span, bins)[inverse]
+
+
+def sizes(scores: np.ndarray, bins: int = 5) -> list[int]:
+    return np.bincount(scores, minlength=bins + 1)[1:].tolist()
+
+
+def squared_deviation(scores: np.ndarray, bins: int) -> float:
+    """Sum over the scores of (customers with that score - n / bins)^2."""
+    counts = np.bincount(scores[scores > 0], minlength=bins + 1)[1:]
+    return float(((counts - counts.sum() / bins) ** 2).sum())
+
+
+def best_by_brute_force(values: np.ndarray, bins: int) -> np.ndarray:
+    """Every placement of bins - 1 cuts between tie groups; the documented order picks one."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    below = np.concatenate([[0], np.cumsum(counts)])
+    n = int(below[-1])
+
+    def rank(cuts: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+        edges = [0, *(int(below[c]) for c in cuts), n]
+        squares = sum((b - a) ** 2 for a, b in itertools.pairwise(edges))
+        off = sum((bins * int(below[c]) - k * n) ** 2 for k, c in enumerate(cuts, 1))
+        return squares, off, cuts
+
+    best = min(itertools.combinations(range(1, len(counts)), bins - 1), key=rank)
+    per_group = 1 + np.searchsorted(np.array(best), np.arange(len(counts)), side="right")
+    return per_group[inverse]
+
+
 def test_distinct_values_are_cut_into_equal_quintiles() -> None:
     assert quantile_scores(np.arange(10.0)).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     scores = quantile_scores(np.arange(100.0))
-    assert np.bincount(scores)[1:].tolist() == [20, 20, 20, 20, 20]
+    assert sizes(scores) == [20, 20, 20, 20, 20]
+    # not a multiple of bins: the cuts are the targets k n / bins rounded (1.4 2.8 4.2 5.6)
+    assert quantile_scores(np.arange(7.0)).tolist() == [1, 2, 2, 3, 4, 4, 5]
+
+
+def test_distinct_values_in_any_order_are_exact_quintiles() -> None:
+    rng = np.random.default_rng(SEED)
+    values = rng.normal(size=1000)
+    scores = quantile_scores(values)
+    assert sizes(scores) == [200] * 5
+    order = np.argsort(values)
+    assert scores[order].tolist() == np.repeat([1, 2, 3, 4, 5], 200).tolist()
+    shuffled = rng.permutation(len(values))
+    assert quantile_scores(values[shuffled]).tolist() == scores[shuffled].tolist()
 
 
 def test_bins_sets_the_number_of_score_levels() -> None:
@@ -89,6 +143,113 @@ def test_lowest_tied_value_scores_one_and_highest_scores_the_top() -> None:
     assert set(scores[orders == 1].tolist()) == {1}
     assert set(scores[orders == 12].tolist()) == {5}
     assert np.all(np.diff(scores[np.argsort(orders, kind="stable")]) >= 0)
+
+
+def test_ties_are_never_split_and_the_rest_is_shared_as_evenly_as_possible() -> None:
+    """The worked example of the module docstring: ten one-time buyers take score 1, the other
+    ten are cut 3|2|2|3 (3|2|3|2 is as even, its last cut is further from the target)."""
+    orders = np.array([1] * 10 + [2] * 3 + [3] * 2 + [4] * 2 + [5, 7, 9], dtype=float)
+    scores = quantile_scores(orders)
+    assert scores.tolist() == [1] * 10 + [2] * 3 + [3] * 2 + [4] * 2 + [5, 5, 5]
+    assert sizes(old_mid_rank_scores(orders)) == [10, 0, 3, 4, 3]  # the old scheme left F = 2 empty
+
+
+def _cdnow_orders() -> np.ndarray:
+    spec = importlib.util.find_spec("lifetimes")  # not imported: it fails with recent pandas
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("lifetimes (a dev dependency) ships the CDNOW files; install the dev extra")
+    path = Path(list(spec.submodule_search_locations)[0]) / "datasets"
+    summary = pd.read_csv(path / "cdnow_customers_summary.csv")
+    assert len(summary) == 2357
+    return (summary["frequency"] + 1).to_numpy(dtype=float)
+
+
+def test_cdnow_frequency_one_time_buyers_score_one_and_the_rest_fill_two_to_five() -> None:
+    orders = _cdnow_orders()
+    scores = quantile_scores(orders)
+    # 1,411 one-time buyers (59.9%); then 439 with 2 orders, 214 with 3, 100 + 62 with 4-5 and
+    # 131 with 6 or more: the most even cut of the other 946 over four scores
+    assert sizes(scores) == [1411, 439, 214, 162, 131]
+    shares = np.round(np.bincount(scores, minlength=6)[1:] / len(orders), 3).tolist()
+    assert shares == [0.599, 0.186, 0.091, 0.069, 0.056]
+    assert {o: set(scores[orders == o].tolist()) for o in (1, 2, 3, 4, 5, 6, 30)} == {
+        1: {1},
+        2: {2},
+        3: {3},
+        4: {4},
+        5: {4},
+        6: {5},
+        30: {5},
+    }
+    # the scaled mid-rank scores used before: F = 2 went to nobody
+    assert sizes(old_mid_rank_scores(orders)) == [1411, 0, 439, 214, 293]
+    assert squared_deviation(scores, 5) < squared_deviation(old_mid_rank_scores(orders), 5)
+
+
+tie_heavy_values = st.lists(
+    st.one_of(st.integers(0, 12).map(float), st.just(float("nan"))), min_size=1, max_size=60
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=tie_heavy_values, bins=st.integers(2, 7), seed=st.integers(0, 2**32 - 1))
+def test_scores_are_order_free_monotone_and_as_even_as_the_ties_allow(
+    values: list[float], bins: int, seed: int
+) -> None:
+    x = np.array(values)
+    scores = quantile_scores(x, bins)
+    shuffled = np.random.default_rng(seed).permutation(len(x))
+    assert quantile_scores(x[shuffled], bins).tolist() == scores[shuffled].tolist()
+    valid = ~np.isnan(x)
+    assert (scores[~valid] == 0).all()
+    v, s = x[valid], scores[valid]
+    if not len(v):
+        return
+    assert ((s >= 1) & (s <= bins)).all()
+    order = np.argsort(v, kind="stable")
+    assert (np.diff(s[order]) >= 0).all()  # a larger value never scores lower
+    assert (np.diff(s[order])[np.diff(v[order]) == 0] == 0).all()  # ties share a score
+    distinct = len(np.unique(v))
+    if distinct >= bins:
+        assert min(sizes(s, bins)) > 0  # no score left empty
+        assert s.tolist() == best_by_brute_force(v, bins).tolist()
+    if distinct > 1:
+        assert squared_deviation(s, bins) <= squared_deviation(old_mid_rank_scores(v, bins), bins)
+
+
+@pytest.mark.parametrize(
+    ("values", "bins", "expected"),
+    [
+        ([1, 2, 3, 4], 5, [1, 2, 4, 5]),
+        ([7, 7, 7, 9, 9, 20], 5, [1, 1, 1, 3, 3, 5]),
+        ([1, 2, 3], 4, [1, 3, 4]),
+        ([1, 1, 2, 2, 3, 3, 4, 4, 5], 5, [1, 1, 2, 2, 3, 3, 4, 4, 5]),
+    ],
+)
+def test_fewer_distinct_values_than_bins_get_distinct_scores_from_one_to_the_top(
+    values: list[float], bins: int, expected: list[int]
+) -> None:
+    assert quantile_scores(np.array(values, dtype=float), bins).tolist() == expected
+
+
+def test_many_distinct_values_search_a_grid_of_boundaries_close_to_the_best(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above the exact-search limit (lowered here) the cuts stay exact for distinct values and
+    within 0.1% of n of the full search's with a large tie group."""
+    rng = np.random.default_rng(SEED)
+    distinct = rng.permutation(5003).astype(float)
+    zeros_and_tail = np.where(rng.random(4000) < 0.6, 0.0, rng.random(4000))
+    monkeypatch.setattr(rfm, "_EXACT_LIMIT", 10_000)
+    exact = [quantile_scores(v) for v in (distinct, zeros_and_tail)]
+    monkeypatch.setattr(rfm, "_EXACT_LIMIT", 10)
+    monkeypatch.setattr(rfm, "_GRID", 64)
+    assert quantile_scores(distinct).tolist() == exact[0].tolist()
+    assert sizes(exact[0]) == [1001, 1000, 1001, 1000, 1001]
+    scores = quantile_scores(zeros_and_tail)
+    assert set(scores[zeros_and_tail == 0].tolist()) == {1}
+    gap = np.abs(np.array(sizes(scores)) - np.array(sizes(exact[1]))).max()
+    assert gap <= 0.001 * len(zeros_and_tail)
 
 
 def test_all_equal_values_get_the_middle_score() -> None:
