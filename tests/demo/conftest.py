@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 
-from langganan.demo.btyd import BGNBDParams, simulate_bgnbd
+from langganan.demo.btyd import PurchaseParams, simulate_purchases
 
 SEED = 11
 
 
 @pytest.fixture(scope="session")
 def histories():
-    return simulate_bgnbd(20_000, BGNBDParams(), horizon_days=548, rng=np.random.default_rng(SEED))
+    return simulate_purchases(
+        20_000, PurchaseParams(), horizon_days=548, rng=np.random.default_rng(SEED)
+    )

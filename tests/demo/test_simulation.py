@@ -76,6 +76,12 @@ def test_purchases_per_customer_match_the_truth(dataset):
     assert [counts[i] for i in range(len(dataset.customers))] == list(dataset.histories.n_purchases)
 
 
+def test_the_office_workers_are_the_regular_buyers(dataset):
+    tagged = np.array(["karyawan kantor" in c.tags for c in dataset.customers])
+    assert np.array_equal(tagged, dataset.histories.regular)
+    assert 0.2 < tagged.mean() < 0.4
+
+
 def test_walk_ins_have_no_customer_and_are_a_share_of_sales(dataset):
     walkins = sum(1 for t in dataset.transactions if t.customer is None)
     assert 0.2 < walkins / len(dataset.transactions) < 0.4

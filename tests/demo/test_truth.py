@@ -24,19 +24,34 @@ def test_truth_file_has_one_row_per_customer_and_recovers_the_means(tmp_path, hi
     write_truth(path, histories=histories, member_codes=codes, seed=SEED, start=date(2024, 1, 1))
     lines = path.read_text().splitlines()
     header = [line for line in lines if line.startswith("#")]
-    assert any("r=0.7" in line and f"seed={SEED}" in line for line in header)
+    params = histories.params
+    assert any(
+        f"r={params.r}" in line
+        and f"b={params.b}" in line
+        and f"regular_share={params.regular_share}" in line
+        and f"regular_k={params.regular_k}" in line
+        and f"seed={SEED}" in line
+        for line in header
+    )
+    assert any("MBG/CNBD-k" in line for line in header)
     rows = list(csv.DictReader(line for line in lines if not line.startswith("#")))
     assert tuple(rows[0]) == TRUTH_COLUMNS
     assert [row["member_code"] for row in rows] == codes
-    params, n = histories.params, len(rows)
+    n = len(rows)
     lam = np.array([float(row["lambda"]) for row in rows])
     p = np.array([float(row["p"]) for row in rows])
     assert abs(lam.mean() - params.lambda_mean) < 4 * math.sqrt(params.r) / params.alpha / n**0.5
     a, b = params.a, params.b
     assert abs(p.mean() - params.p_mean) < 4 * math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)) / n)
+    k = np.array([int(row["k"]) for row in rows])
+    assert np.array_equal(k, histories.k)
+    share = params.regular_share
+    assert abs((k > 1).mean() - share) < 4 * math.sqrt(share * (1 - share) / n)
     for row in rows[:500]:
         assert (row["dropout_at"] == "") == (row["alive_at_end"] == "1")
         assert int(row["purchases"]) >= 1
+    # one-time buyers who left: dropout after the first purchase (impossible under BG/NBD)
+    assert any(row["purchases"] == "1" and row["alive_at_end"] == "0" for row in rows)
 
 
 def test_dataset_truth_uses_the_recorded_purchase_times(tmp_path, dataset):

@@ -1,8 +1,9 @@
 """The demo café as a pure simulation: numpy and the standard library, no Django.
 
-Who buys when comes from :mod:`langganan.demo.btyd` (BG/NBD: Gamma-distributed purchase
-rates, Beta-distributed dropout after each repeat purchase), with the rate modulated by the
-day's multiplier from :mod:`langganan.demo.seasons` (weekday, payday, Ramadan, Lebaran),
+Who buys when comes from :mod:`langganan.demo.btyd` (MBG/CNBD-k: Gamma-distributed purchase
+rates, Beta-distributed dropout after every purchase including the first, Poisson buyers and
+about 30 % regular ones with Erlang-k gaps, tagged "karyawan kantor"), with the pace modulated
+by the day's multiplier from :mod:`langganan.demo.seasons` (weekday, payday, Ramadan, Lebaran),
 which averages exactly 1 over the period. Who the customers are comes from
 :mod:`langganan.demo.names`; what they buy from :mod:`langganan.demo.menu`. Walk-in sales
 (no customer) are added on top, following the same seasons.
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from langganan.demo import menu, seasons
-from langganan.demo.btyd import BGNBDParams, PurchaseHistories, simulate_bgnbd
+from langganan.demo.btyd import PurchaseHistories, PurchaseParams, simulate_purchases
 from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED, HISTORY_MONTHS
 from langganan.demo.names import Person, random_people
 
@@ -38,7 +39,9 @@ MEMBER_CHANNEL_MIX = np.array([0.55, 0.3, 0.15])
 WALKIN_CHANNEL_MIX = np.array([0.55, 0.4, 0.05])
 MEMBER_PROMO_PROBABILITY = 0.08  # a 10 % member discount on one line
 HOME_OUTLET_LOYALTY = 0.85
-CUSTOMER_TAGS = (("karyawan kantor", 0.2), ("mahasiswa", 0.12), ("WFC", 0.06), ("komunitas", 0.03))
+# the regular buyers of the purchase process (Erlang-k gaps) are the office workers
+REGULAR_TAG = "karyawan kantor"
+CUSTOMER_TAGS = (("mahasiswa", 0.12), ("WFC", 0.06), ("komunitas", 0.03))
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as customers.services: no 0/O, 1/I
 
@@ -95,7 +98,7 @@ class DemoCustomer:
 @dataclass
 class DemoDataset:
     seed: int
-    params: BGNBDParams
+    params: PurchaseParams
     start: date
     end: date  # observation ends at 00:00 of this day (Asia/Jakarta)
     calendar: seasons.SalesCalendar
@@ -168,18 +171,18 @@ def simulate_demo(
     n_customers: int = DEFAULT_CUSTOMERS,
     seed: int = DEFAULT_SEED,
     end: date,
-    params: BGNBDParams | None = None,
+    params: PurchaseParams | None = None,
     walkin_share: float = WALKIN_SHARE,
     seasonal: bool = True,
 ) -> DemoDataset:
     """Simulate the demo café over the :data:`HISTORY_MONTHS` months before ``end``."""
-    params = params or BGNBDParams()
+    params = params or PurchaseParams()
     root = np.random.default_rng(seed)
     purchase_rng, people_rng, habit_rng, basket_rng, walkin_rng, consent_rng = root.spawn(6)
     start = months_before(end, HISTORY_MONTHS)
     n_days = (end - start).days
     calendar = seasons.sales_calendar(start, n_days, seasonal=seasonal)
-    histories = simulate_bgnbd(
+    histories = simulate_purchases(
         n_customers,
         params,
         horizon_days=n_days,
@@ -210,7 +213,8 @@ def simulate_demo(
         }
         usual = menu.random_usual(habit_rng)
         usual_probability = float(habit_rng.beta(5, 3))
-        tags = tuple(tag for tag, share in CUSTOMER_TAGS if habit_rng.random() < share)
+        tags = (REGULAR_TAG,) if histories.regular[i] else ()
+        tags += tuple(tag for tag, share in CUSTOMER_TAGS if habit_rng.random() < share)
         stamps = []
         for t in histories.times[i]:
             day = int(t)

@@ -1,4 +1,4 @@
-"""The ``--truth`` file: the simulated BG/NBD truth per customer, for checking the models."""
+"""The ``--truth`` file: the simulated purchase process per customer, for checking the models."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ TRUTH_COLUMNS = (
     "dropout_at",
     "alive_at_end",
     "purchases",
+    "k",
 )
 
 
@@ -34,10 +35,12 @@ def write_truth(
 ) -> int:
     """Write one CSV row per customer with the simulated truth; return the rows written.
 
-    ``lambda`` is in purchases per day, ``dropout_at`` is the time of the purchase after which
-    the customer dropped out (empty while alive). Lines starting with ``#`` carry the
-    generator's parameters. Without recorded datetimes the times are derived from the
-    simulated days since ``start`` (Asia/Jakarta).
+    ``lambda`` is in purchases per day (the mean gap is ``1 / lambda``), ``p`` the probability
+    of dropping out after each purchase (the first included), ``k`` the Erlang order of the
+    gaps (1 for a Poisson buyer, more for a regular one), ``dropout_at`` the time of the
+    purchase after which the customer dropped out (empty while alive). Lines starting with
+    ``#`` carry the generator's parameters. Without recorded datetimes the times are derived
+    from the simulated days since ``start`` (Asia/Jakarta).
     """
     params = histories.params
     start_at = datetime.combine(start, time(), JAKARTA)
@@ -49,9 +52,15 @@ def write_truth(
     path.parent.mkdir(parents=True, exist_ok=True)
     dropout = histories.dropout
     with path.open("w", newline="", encoding="utf-8") as fh:
-        fh.write("# langganan demo: BG/NBD truth per customer (Fader, Hardie & Lee 2005)\n")
         fh.write(
-            f"# r={params.r} alpha={params.alpha} a={params.a} b={params.b} seed={seed} "
+            "# langganan demo: purchase truth per customer, a mix of MBG/CNBD-k buyers "
+            "(Platzer & Reutterer 2016): lambda ~ Gamma(r, alpha) purchases per day, "
+            "dropout p ~ Beta(a, b) after every purchase including the first, Erlang-k gaps "
+            "of mean 1/lambda with k = regular_k for a share regular_share, else k = 1\n"
+        )
+        fh.write(
+            f"# r={params.r} alpha={params.alpha} a={params.a} b={params.b} "
+            f"regular_share={params.regular_share} regular_k={params.regular_k} seed={seed} "
             f"time_unit=day start={start.isoformat()} "
             f"end={(start + timedelta(days=histories.horizon)).isoformat()}\n"
         )
@@ -73,6 +82,7 @@ def write_truth(
                     dropout_text,
                     "1" if histories.alive_at_end[i] else "0",
                     len(histories.times[i]),
+                    int(histories.k[i]),
                 ]
             )
     return len(member_codes)
