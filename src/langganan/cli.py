@@ -48,11 +48,19 @@ def merchant() -> None:
 @merchant.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The business name shown to staff and customers.")
+@click.option(
+    "--type",
+    "business_type",
+    type=click.Choice(["warung", "cafe", "restaurant", "salon", "shop", "other"]),
+    default="other",
+    show_default=True,
+    help="Business type: merchants of one type lend each other a prior for the models.",
+)
 @domain_errors
-def merchant_create_cmd(slug: str, name: str) -> None:
+def merchant_create_cmd(slug: str, name: str, business_type: str) -> None:
     from langganan.core.services import merchant_create
 
-    created = merchant_create(slug=slug, name=name)
+    created = merchant_create(slug=slug, name=name, business_type=business_type)
     click.echo(f"Merchant {created.slug} created: {created.name}")
 
 

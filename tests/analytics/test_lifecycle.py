@@ -42,11 +42,20 @@ def test_the_same_silence_means_different_stages_for_different_rhythms() -> None
     weekly = customer(gap=7, repeats=20, silent=30)
     fortnightly = customer(gap=14, repeats=10, silent=30)
     monthly = customer(gap=30, repeats=8, silent=30)
-    assert stages([weekly, fortnightly, monthly], p_alive=[0.9, 0.9, 0.9]) == [
+    # a regular-buyer model gives the weekly regular silent for a month a low probability
+    assert stages([weekly, fortnightly, monthly], p_alive=[0.45, 0.9, 0.9]) == [
         "lapsed",
         "at_risk",
         "loyal",
     ]
+    assert stages([weekly, fortnightly, monthly]) == ["lapsed", "at_risk", "loyal"]
+
+
+def test_a_long_silence_the_model_still_finds_normal_is_a_risk_not_a_loss() -> None:
+    weekly = customer(gap=7, repeats=20, silent=30)
+    assert stages([weekly], p_alive=[0.9]) == ["at_risk"]
+    assert stages([weekly], p_alive=[0.49]) == ["lapsed"]
+    assert stages([weekly], p_alive=[0.29]) == ["lapsed"]
 
 
 def test_a_monthly_buyer_with_few_repeats_silent_for_a_month_is_active() -> None:
@@ -121,7 +130,7 @@ def test_boundaries_are_strict_more_than_the_threshold() -> None:
 
 def test_details_explain_the_stage_for_the_dashboard() -> None:
     summary = pd.DataFrame([customer(gap=7, repeats=20, silent=30)], index=["budi"])
-    result = lifecycle_stage(summary, [0.9], [7.0], NO_SHRINK, details=True)
+    result = lifecycle_stage(summary, [0.4], [7.0], NO_SHRINK, details=True)
     assert list(result.columns) == [
         "stage",
         "days_since_last",

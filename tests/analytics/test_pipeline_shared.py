@@ -89,7 +89,7 @@ def lines() -> pd.DataFrame:
 @pytest.mark.parametrize("end", [None, END])
 def test_summary_and_rhythm_in_one_pass(transactions, end):
     engine = get_engine("duckdb")
-    summary, rhythm = pipeline._summary_and_rhythm(
+    summary, rhythm, extra = pipeline._summary_and_rhythm(
         engine,
         transactions,
         customer="customer_id",
@@ -102,6 +102,34 @@ def test_summary_and_rhythm_in_one_pass(transactions, end):
     assert summary.attrs == expected.attrs
     full = purchase_rhythm(transactions).drop(columns="last_purchase")
     assert_same(rhythm, full.loc[expected.index])
+    _check_model_columns(transactions, extra, end)
+
+
+def _check_model_columns(transactions, extra, end) -> None:
+    """litt and the calibration/holdout columns, recomputed from the purchase days."""
+    frame = (
+        pd.DataFrame(transactions) if not isinstance(transactions, pd.DataFrame) else transactions
+    )
+    days = pd.to_datetime(frame["occurred_at"]).dt.normalize()
+    stop = pd.Timestamp(end).normalize() if end is not None else days.max()
+    holdout = extra.attrs["holdout_days"]
+    span = (stop - days.min()).days
+    assert holdout == min(90, span // 3)
+    cal_end = stop - pd.Timedelta(days=holdout)
+    kept = frame.assign(day=days)[days <= stop]
+    for customer, group in kept.groupby("customer_id"):
+        unique = np.sort(group["day"].unique())
+        gaps = np.diff(unique) / np.timedelta64(1, "D")
+        row = extra.loc[customer]
+        assert row["litt"] == pytest.approx(np.log(gaps).sum())
+        in_cal = unique[unique <= cal_end.to_datetime64()]
+        assert row["cal_periods"] == len(in_cal)
+        assert row["holdout_periods"] == len(unique) - len(in_cal)
+        if len(in_cal):
+            cal_gaps = np.diff(in_cal) / np.timedelta64(1, "D")
+            assert row["cal_litt"] == pytest.approx(np.log(cal_gaps).sum())
+            assert row["cal_T"] == (cal_end - pd.Timestamp(in_cal[0])).days
+            assert row["cal_recency"] == (pd.Timestamp(in_cal[-1]) - pd.Timestamp(in_cal[0])).days
 
 
 @pytest.mark.parametrize("end", [None, END])
@@ -149,7 +177,7 @@ def test_many_items_fall_back_to_the_public_queries():
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 def test_shared_passes_on_spark(transactions):
     engine = get_engine("spark")
-    summary, rhythm = pipeline._summary_and_rhythm(
+    summary, rhythm, extra = pipeline._summary_and_rhythm(
         engine,
         transactions,
         customer="customer_id",
@@ -157,7 +185,7 @@ def test_shared_passes_on_spark(transactions):
         amount="total",
         end=END,
     )
-    duck_summary, duck_rhythm = pipeline._summary_and_rhythm(
+    duck_summary, duck_rhythm, duck_extra = pipeline._summary_and_rhythm(
         get_engine("duckdb"),
         transactions,
         customer="customer_id",
@@ -167,6 +195,8 @@ def test_shared_passes_on_spark(transactions):
     )
     pd.testing.assert_frame_equal(summary, duck_summary, check_exact=False, rtol=1e-9, atol=1e-9)
     pd.testing.assert_frame_equal(rhythm, duck_rhythm, check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(extra, duck_extra, check_exact=False, rtol=1e-9, atol=1e-9)
+    assert extra.attrs["holdout_days"] == duck_extra.attrs["holdout_days"]
     for spark_part, duck_part in zip(
         cohort_tables(transactions, observation_end=END, engine="spark"),
         cohort_tables(transactions, observation_end=END),
@@ -182,7 +212,9 @@ def test_shared_passes_on_spark(transactions):
 
 
 def test_the_pipelines_model_columns_equal_the_public_functions(transactions):
-    from langganan.analytics.btyd import customer_lifetime_value
+    from langganan.analytics import purchase_models
+    from langganan.analytics.btyd import GammaGamma, customer_lifetime_value
+    from langganan.analytics.btyd.priors import default_prior
 
     positive = transactions[transactions["total"] > 0]
     result = pipeline.run_pipeline(
@@ -195,11 +227,19 @@ def test_the_pipelines_model_columns_equal_the_public_functions(transactions):
     )
     t_end = np.maximum(t_end, 0.5)
     observed = frame["T"].to_numpy() > 0
-    bg = pipeline.BetaGeo().fit(f[observed], r[observed], frame["T"].to_numpy(float)[observed])
-    gg = pipeline.GammaGamma().fit(f[f > 0], mv[f > 0])
+    chosen = result.models["choice"]["model"]
+    assert chosen in ("mbg_cnbd", "pareto_nbd")
+    model = purchase_models._make(chosen, default_prior(chosen))
+    fit_args = [f[observed], r[observed], frame["T"].to_numpy(float)[observed]]
+    if chosen == "mbg_cnbd":
+        fit_args.append(result.customers["litt"].to_numpy(float)[observed])
+    model.fit(*fit_args)
+    gg = GammaGamma().fit(f[f > 0], mv[f > 0])
     np.testing.assert_allclose(
-        frame["clv"], customer_lifetime_value(bg, gg, f, r, t_end, mv), rtol=1e-9
+        frame["clv"], customer_lifetime_value(model, gg, f, r, t_end, mv), rtol=1e-9
     )
     np.testing.assert_allclose(
-        frame["expected_purchases_90"], bg.expected_purchases(90, f, r, t_end), rtol=1e-9
+        frame["expected_purchases_90"], model.expected_purchases(90, f, r, t_end), rtol=1e-9
     )
+    np.testing.assert_allclose(frame["p_alive"], model.probability_alive(f, r, t_end), rtol=1e-9)
+    assert (frame["clv_low"] <= frame["clv"]).all() and (frame["clv"] <= frame["clv_high"]).all()

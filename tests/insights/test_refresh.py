@@ -66,7 +66,10 @@ def test_stored_insights_agree_with_the_transactions(cafe):
     assert insight.last_purchase == max(sales.values_list("occurred_at", flat=True))
     local_days = {t.astimezone(JAKARTA).date() for t in sales.values_list("occurred_at", flat=True)}
     assert insight.frequency == len(local_days) - 1
-    assert insight.usual_order and insight.usual_order[0]["times"] >= 1
+    if insight.usual_order:
+        assert insight.usual_order[0]["times"] >= 2
+    else:
+        assert insight.evidence["usual"] == "no_pattern"  # varied orders, no single usual
     if insight.clv is not None:
         assert insight.clv > Decimal(0)
     assert insight.next_purchase_date is None or insight.next_purchase_date >= END.date()
@@ -111,11 +114,86 @@ def test_one_customer_with_one_purchase_is_handled_without_a_crash(merchant):
     assert "error" in run.models_fitted["bg_nbd"] or "params" in run.models_fitted["bg_nbd"]
 
 
-def test_analyze_command_reports_the_run(cafe):
+def test_analyze_command_reports_the_run_in_plain_indonesian(cafe):
     result = CliRunner().invoke(cli, ["analyze", "--merchant", "kafe"])
     assert result.exit_code == 0, result.output
-    assert "Analysed" in result.output and "BG/NBD: r=" in result.output
-    assert InsightRun.objects.filter(merchant=cafe, status="done").count() == 1
+    run = InsightRun.objects.get(merchant=cafe, status="done")
+    out = result.output
+    assert f"{run.customers} pelanggan dari {run.transactions} transaksi pelanggan" in out
+    walk_ins = Transaction.objects.filter(merchant=cafe, customer__isnull=True).count()
+    assert walk_ins and run.walk_in_transactions == walk_ins
+    assert f"{walk_ins} transaksi lain tanpa data pelanggan (walk-in)" in out
+    assert "Tahap pelanggan: " in out and "Tidur" in out
+    assert "memang datang" in out  # the holdout test in plain words
+    # no model jargon or English stage keys without --verbose
+    for word in ("at_risk", "lapsed", "alpha=", "BG/NBD: r="):
+        assert word not in out
+    verbose = CliRunner().invoke(cli, ["analyze", "--merchant", "kafe", "--verbose"])
+    assert "bg_nbd: r=" in verbose.output and "prior mbg_cnbd: default" in verbose.output
+    english = CliRunner().invoke(cli, ["analyze", "--merchant", "kafe", "--lang", "en"])
+    assert "Customer stages: " in english.output and "Lapsed" in english.output
+
+
+def test_every_customer_s_insights_tell_one_story(cafe):
+    """Stage, probability active, segment and next visit never contradict (all customers)."""
+    from langganan.analytics.consistency import ALLOWED_SEGMENTS
+
+    insights_refresh(merchant=cafe, observation_end=END)
+    rows = list(CustomerInsight.objects.filter(merchant=cafe))
+    assert len(rows) > 100
+    for row in rows:
+        assert row.segment in ALLOWED_SEGMENTS[row.lifecycle], row
+        if row.lifecycle == "lapsed":
+            assert row.p_alive < 0.5, row
+        if row.lifecycle in ("active", "loyal"):
+            assert row.p_alive >= 0.6, row
+        if row.next_purchase_date is not None:
+            assert row.lifecycle in ("new", "active", "loyal"), row
+    one_timers = [r for r in rows if r.frequency == 0 and r.age_days > 180]
+    assert one_timers and all(r.p_alive < 0.99 for r in one_timers)
+
+
+def test_clv_is_filled_with_an_interval_wherever_a_model_fits(cafe):
+    run = insights_refresh(merchant=cafe, observation_end=END)
+    assert run.models_fitted["choice"]["model"] in ("mbg_cnbd", "pareto_nbd")
+    rows = list(CustomerInsight.objects.filter(merchant=cafe))
+    assert all(r.clv is not None and r.clv_note == "" for r in rows)
+    assert all(r.clv_low <= r.clv <= r.clv_high for r in rows)
+    assert all(r.p_alive_low <= r.p_alive <= r.p_alive_high for r in rows)
+    assert any(r.clv_high > r.clv_low for r in rows)
+
+
+def test_habits_and_the_usual_need_evidence(cafe):
+    insights_refresh(merchant=cafe, observation_end=END)
+    rows = list(CustomerInsight.objects.filter(merchant=cafe))
+    once = [r for r in rows if r.orders == 1]
+    assert once
+    for r in once:
+        assert r.typical_weekday is None and r.typical_hour is None and r.usual_order == []
+        assert r.next_purchase_date is None
+        assert r.evidence == {
+            "habits": "few_visits",
+            "usual": "few_visits",
+            "next_visit": "few_visits",
+        }
+    for r in rows:
+        for item in r.usual_order:
+            assert item["times"] >= 2 and item["share"] >= 0.3
+
+
+def test_no_customer_gets_a_clv_when_nobody_came_back(merchant):
+    outlet = OutletFactory(merchant=merchant)
+    for day in range(1, 30):
+        customer = CustomerFactory(merchant=merchant)
+        TransactionFactory(
+            merchant=merchant,
+            outlet=outlet,
+            customer=customer,
+            occurred_at=datetime(2026, 9, day, 12, 0, tzinfo=JAKARTA),
+        )
+    insights_refresh(merchant=merchant, observation_end=END)
+    rows = CustomerInsight.objects.filter(merchant=merchant)
+    assert {(r.clv, r.clv_note) for r in rows} == {(None, "no_repeat_buyers")}
 
 
 def test_analyze_for_an_unknown_merchant_is_a_clear_error(db):
@@ -168,7 +246,8 @@ def test_a_customer_who_first_bought_on_the_last_day_does_not_stop_the_models(ca
     assert "params" in run.models_fitted["bg_nbd"], run.models_fitted["bg_nbd"]
     insight = CustomerInsight.objects.get(customer=newcomer)
     assert insight.lifecycle == "new"
-    assert insight.p_alive == pytest.approx(1.0)
+    # the chosen model lets a customer leave after the first purchase too, but not yet likely
+    assert 0.5 < insight.p_alive < 1.0
 
 
 def test_a_model_on_the_boundary_is_stored_with_empty_standard_errors(merchant):

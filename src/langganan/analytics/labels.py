@@ -84,8 +84,8 @@ SEGMENT_DESCRIPTIONS: Text = {
         "en": "Lowest on every count: rare, small and long ago.",
     },
     "hibernating": {
-        "id": "Sudah lama tidak datang; frekuensi dan nilai belanja rendah.",
-        "en": "Not seen for a long time; low frequency and spend.",
+        "id": "Sudah lama tidak datang; dulu datang dan belanja sedang-sedang saja.",
+        "en": "Not seen for a long time; came and spent moderately before.",
     },
 }
 

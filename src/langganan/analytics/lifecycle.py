@@ -33,7 +33,9 @@ Rules, checked in order (first match wins):
 1   ``new``      first purchase at most ``new_window_days`` ago (``T * unit_days``) and at
                  most ``new_max_orders`` orders — the acquisition window protects a newcomer
                  from the silence rules (they get a welcome, not a win-back)
-2   ``lapsed``   ``p_alive < p_lapsed`` or ``days_since_last > lapse_after``
+2   ``lapsed``   ``p_alive < p_lapsed``, or ``days_since_last > lapse_after`` unless the
+                 model still gives ``p_alive >= p_silent_alive`` (then rule 3 applies: a long
+                 silence the model finds normal for this customer is a risk, not a loss)
 3   ``at_risk``  ``p_alive < p_risk`` or ``days_since_last > risk_after``
 4   ``loyal``    at least ``loyal_min_repeats`` repeat purchase days and a regular rhythm:
                  mean gap (``recency * unit_days / frequency``) at most ``loyal_max_spread``
@@ -41,10 +43,14 @@ Rules, checked in order (first match wins):
 5   ``active``   everyone else
 ==  ===========  ===========================================================================
 
-A missing ``p_alive`` (or ``p_alive=None``) leaves only the silence rules. With the defaults a
-weekly regular (g about 7) silent for 30 days is lapsed (30 > 3 x 7), a fortnightly one is at
-risk, and a monthly buyer silent for 30 days is still active (loyal, with a long regular
-history).
+A missing ``p_alive`` (or ``p_alive=None``) leaves only the silence rules. With a probability,
+the stage and the probability never contradict each other: a lapsed customer has
+``p_alive < p_silent_alive`` (50 %), an active or loyal one ``p_alive >= p_risk`` (60 %), one at
+risk ``p_alive >= p_lapsed`` (30 %) (checked by :mod:`langganan.analytics.consistency`).
+
+With the defaults and without a probability, a weekly regular (g about 7) silent for 30 days is
+lapsed (30 > 3 x 7), a fortnightly one is at risk, and a monthly buyer silent for 30 days is
+still active (loyal, with a long regular history).
 """
 
 from __future__ import annotations
@@ -89,6 +95,9 @@ class LifecycleRules:
         Silence after which everyone is lapsed; None for no cap.
     p_risk, p_lapsed : float, default 0.6 and 0.3
         Probability alive below which a customer is at risk / lapsed.
+    p_silent_alive : float, default 0.5
+        A customer silent for longer than ``lapse_after`` is lapsed only when the probability
+        alive is below this (else at risk).
     loyal_min_repeats : int, default 4
         Repeat purchase days (``frequency``) needed to be loyal.
     loyal_max_spread : float, default 2
@@ -108,12 +117,13 @@ class LifecycleRules:
     lapse_max_days: float | None = 365.0
     p_risk: float = 0.6
     p_lapsed: float = 0.3
+    p_silent_alive: float = 0.5
     loyal_min_repeats: int = 4
     loyal_max_spread: float = 2.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.p_lapsed <= self.p_risk <= 1.0:
-            raise ValueError("need 0 <= p_lapsed <= p_risk <= 1")
+        if not 0.0 <= self.p_lapsed <= self.p_silent_alive <= self.p_risk <= 1.0:
+            raise ValueError("need 0 <= p_lapsed <= p_silent_alive <= p_risk <= 1")
         if not 0.0 < self.risk_multiple <= self.lapse_multiple:
             raise ValueError("need 0 < risk_multiple <= lapse_multiple")
         if not 0.0 <= self.risk_floor_days <= self.lapse_floor_days:
@@ -228,7 +238,9 @@ def lifecycle_stage(
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = (recency * unit_days / frequency) / median_gap
     is_new = (tenure <= rules.new_window_days) & (orders <= rules.new_max_orders)
-    is_lapsed = (alive < rules.p_lapsed) | (days_since > lapse_after)
+    is_lapsed = (alive < rules.p_lapsed) | (
+        (days_since > lapse_after) & ~(alive >= rules.p_silent_alive)
+    )
     is_at_risk = (alive < rules.p_risk) | (days_since > risk_after)
     is_loyal = (frequency >= rules.loyal_min_repeats) & (spread <= rules.loyal_max_spread)
 

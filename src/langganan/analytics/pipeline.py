@@ -8,9 +8,13 @@ Steps (each timed, each reported to ``progress``):
 4. ``baskets``   item, pair and triple counts (SQL) → association rules;
 5. ``cohorts``   retention by first-purchase month and new vs returning revenue (SQL);
 6. ``rfm``       R, F, M scores and segments;
-7. ``models``    BG/NBD (probability alive, expected purchases), Pareto/NBD (reported beside it),
-                 Gamma-Gamma spend, CLV and the predicted next purchase;
-8. ``lifecycle`` new / active / loyal / at risk / lapsed from each customer's own rhythm;
+7. ``models``    MBG/CNBD-k, Pareto/NBD and BG/NBD fitted with priors, tested on the
+                 merchant's own holdout, the best chosen (:mod:`.purchase_models`): probability
+                 active, expected purchases, Gamma-Gamma spend, CLV, with 80 % intervals;
+8. ``lifecycle`` new / active / loyal / at risk / lapsed from each customer's own rhythm and
+                 probability active; the named segment from the stage (:mod:`.consistency`);
+                 habits, the usual order and the next visit only with enough evidence
+                 (:mod:`.evidence`);
 9. ``suggest``   cross-sell from the rules and the customer's usual items; up-sell within the
                  category of their favourite item.
 
@@ -20,13 +24,13 @@ DuckDB the usual order and the basket counts from one grouping of the lines by t
 item bitmasks (see :mod:`.sql.pipeline`); the results are those of the public functions.
 
 A model that cannot be fitted (too few customers, nobody repeats) is reported in ``models``
-with its error, and its columns are left empty; the rest of the pipeline still runs.
+with its error, and its columns are left empty (``clv_note`` says why); the rest of the pipeline
+still runs.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,13 +47,16 @@ from ._inputs import (
     register_params,
     register_transactions,
 )
+from .accuracy import holdout_data, holdout_days
 from .baskets import BasketCounts, basket_counts
-from .btyd import BetaGeo, GammaGamma, ParetoNBD, predicted_next_purchase
-from .btyd.clv import DAYS_PER_MONTH, discounted_purchases
+from .btyd.priors import Prior
 from .cohorts import cohort_tables
+from .consistency import segment_for_stage
 from .engines import Engine, arrow_to_pandas, get_engine
+from .evidence import EvidenceRules, apply_evidence, usual_with_evidence
 from .habits import RHYTHM_COLUMNS, usual_order
 from .lifecycle import lifecycle_stage
+from .purchase_models import fit_and_predict
 from .rfm import rfm_scores
 from .rules import association_rules, cross_sell_many, up_sell
 from .sql import pipeline as shared_sql
@@ -82,6 +89,18 @@ class PipelineSettings:
     min_lift: float = 1.0
     suggestions: int = 3
     fit_pareto: bool = True
+    #: priors per model ("mbg_cnbd", "pareto_nbd", "bg_nbd"); the documented default otherwise
+    priors: dict[str, Prior] | None = None
+    #: test the models on a holdout of the merchant's own history and choose by it
+    holdout: bool = True
+    #: fit the models on a random sample of this many customers when there are more
+    fit_sample: int = 200_000
+    #: posterior draws for the 80 % intervals of P(active) and CLV (0: none) ...
+    interval_draws: int = 30
+    #: ... computed up to this many customers
+    interval_max_customers: int = 200_000
+    evidence: EvidenceRules = field(default_factory=EvidenceRules)
+    seed: int = 0
     #: DuckDB's memory limit (e.g. "1GB"); beyond it DuckDB spills to disk instead of growing
     duckdb_memory_limit: str | None = None
 
@@ -95,34 +114,6 @@ class PipelineResult:
     revenue_mix: pd.DataFrame
     models: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _number(value: Any) -> float | None:
-    """A float for a JSON report: NaN and infinities (e.g. the standard error of a parameter
-    on the boundary) become None."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _fit(model, *args) -> tuple[Any, dict[str, Any]]:
-    """Fit ``model``; a failure or a boundary estimate is reported, not raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(*args)
-        except ValueError as exc:
-            return None, {"error": str(exc)}
-    report: dict[str, Any] = {
-        "params": {k: _number(v) for k, v in model.params_.items()},
-        "standard_errors": {
-            k: _number(v) for k, v in getattr(model, "standard_errors_", {}).items()
-        },
-        "log_likelihood": _number(getattr(model, "log_likelihood_", np.nan)),
-        "at_boundary": list(getattr(model, "at_boundary_", [])),
-        "converged": bool(getattr(model, "converged_", True)),
-        "warnings": sorted({str(w.message) for w in caught}),
-    }
-    return model, report
 
 
 def _suggestions(
@@ -329,17 +320,38 @@ def _lines_shared(
 
 
 def _summary_and_rhythm(
-    eng: Engine, transactions: Any, *, customer: str, timestamp: str, amount: str, end: Any
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    eng: Engine,
+    transactions: Any,
+    *,
+    customer: str,
+    timestamp: str,
+    amount: str,
+    end: Any,
+    holdout: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`summarize` (days) and :func:`purchase_rhythm` from one pass (one window sort) over
-    the transactions; the rhythm only for the summary's customers (all the pipeline keeps)."""
+    the transactions; the rhythm only for the summary's customers (all the pipeline keeps).
+
+    The third frame holds ``litt`` and, with ``holdout``, the calibration columns of
+    :mod:`.accuracy` (``attrs["holdout_days"]``: the holdout's length, None for no test)."""
     register_transactions(eng, transactions, customer=customer, timestamp=timestamp, amount=amount)
+    end = as_local_datetime(end)
+    calibration_end = None
+    days = None
+    if holdout:
+        first, last = eng.query(shared_sql.TIME_SPAN).iloc[0]
+        if pd.notna(first):
+            stop = pd.Timestamp(end if end is not None else last).normalize()
+            days = holdout_days((stop - pd.Timestamp(first).normalize()).days)
+            if days is not None:
+                calibration_end = (stop - pd.Timedelta(days=days)).to_pydatetime()
     register_params(
         eng,
         "summary_params",
-        observation_end=(datetime, as_local_datetime(end)),
+        observation_end=(datetime, end),
         period=(str, "D"),
         unit_days=(int, 1),
+        calibration_end=(datetime, calibration_end),
     )
     both = eng.query(shared_sql.SUMMARY_AND_RHYTHM).set_index("customer_id")
     observation_period = both.pop("observation_period")
@@ -350,7 +362,9 @@ def _summary_and_rhythm(
         unit_days=1,
     )
     rhythm = both[[c for c in RHYTHM_COLUMNS if c != "last_purchase"]]
-    return summary, rhythm
+    extra = both[list(shared_sql.MODEL_COLUMNS)]
+    extra.attrs["holdout_days"] = days
+    return summary, rhythm, extra
 
 
 def run_pipeline(
@@ -402,13 +416,14 @@ def run_pipeline(
             progress(name)
 
     step("summary")
-    summary, rhythm = _summary_and_rhythm(
+    summary, rhythm, extra = _summary_and_rhythm(
         eng,
         transactions,
         customer=customer,
         timestamp=timestamp,
         amount=amount,
         end=settings.observation_end,
+        holdout=settings.holdout,
     )
     summary.index.name = "customer_id"
     rhythm.index.name = "customer_id"
@@ -467,44 +482,49 @@ def run_pipeline(
     f = summary["frequency"].to_numpy(dtype=float)
     r = summary["recency"].to_numpy(dtype=float)
     T = summary["T"].to_numpy(dtype=float)
-    mv = summary["monetary_value"].to_numpy(dtype=float)
-    models: dict[str, Any] = {}
-    # A customer whose first purchase falls on the observation end has T = 0: nothing has
-    # been observed yet, so they do not inform the fit. For predictions they count as observed
-    # for half a period (the part of the day after their purchase).
-    observed = T > 0
-    bg, models["bg_nbd"] = _fit(BetaGeo(), f[observed], r[observed], T[observed])
-    if settings.fit_pareto:
-        _, models["pareto_nbd"] = _fit(ParetoNBD(), f[observed], r[observed], T[observed])
-    T = np.maximum(T, 0.5)
-    repeat = f > 0
-    gg, models["gamma_gamma"] = _fit(GammaGamma(), f[repeat], mv[repeat])
-    n = len(summary)
-    nan = np.full(n, np.nan)
-    customers["p_alive"] = bg.probability_alive(f, r, T) if bg else nan
-    # One quadrature pass for the 30/90-day expectations and the CLV months; the CLV is
-    # customer_lifetime_value's (same expectations, same discounting, same spend model).
-    months = np.arange(1, settings.horizon_months + 1) * DAYS_PER_MONTH
-    cumulative = (
-        bg.expected_purchases_many(np.r_[30.0, 90.0, months], f, r, T)
-        if bg
-        else np.full((n, 2 + len(months)), np.nan)
+    outcome = fit_and_predict(
+        frequency=f,
+        recency=r,
+        T=T,
+        litt=extra["litt"].to_numpy(dtype=float),
+        monetary_value=summary["monetary_value"].to_numpy(dtype=float),
+        total_spend=summary["total_spend"].to_numpy(dtype=float),
+        orders=summary["orders"].to_numpy(dtype=float),
+        holdout=holdout_data(extra, extra.attrs.get("holdout_days")),
+        priors=settings.priors,
+        fit_pareto=settings.fit_pareto,
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        margin=settings.margin,
+        fit_sample=settings.fit_sample,
+        interval_draws=settings.interval_draws,
+        interval_max_customers=settings.interval_max_customers,
+        seed=settings.seed,
     )
-    customers["expected_purchases_30"] = cumulative[:, 0]
-    customers["expected_purchases_90"] = cumulative[:, 1]
-    customers["clv"] = (
-        discounted_purchases(cumulative[:, 2:], settings.monthly_discount_rate)
-        * gg.expected_spend(f, mv)
-        * settings.margin
-        if bg and gg
-        else nan
-    )
-    customers["next_purchase_in_days"] = predicted_next_purchase(bg, f, r, T) if bg else nan
+    models: dict[str, Any] = outcome.reports
+    customers["litt"] = extra["litt"].to_numpy(dtype=float)
+    customers["p_alive"] = outcome.p_alive
+    customers["p_alive_low"] = outcome.p_alive_low
+    customers["p_alive_high"] = outcome.p_alive_high
+    customers["expected_purchases_30"] = outcome.expected_30
+    customers["expected_purchases_90"] = outcome.expected_90
+    customers["clv"] = outcome.clv
+    customers["clv_low"] = outcome.clv_low
+    customers["clv_high"] = outcome.clv_high
+    customers["clv_note"] = outcome.clv_note
     step("lifecycle")
     stages = lifecycle_stage(
         summary, customers["p_alive"], customers["median_gap_days"], details=True
     )
     customers = customers.join(stages)
+    customers["rfm_segment"] = customers["segment"]
+    customers["segment"] = segment_for_stage(
+        customers["stage"], customers["f_score"], customers["m_score"]
+    )
+    usual = usual_with_evidence(usual, settings.evidence)
+    end = summary.attrs.get("observation_period")
+    end = pd.Timestamp(end) if end is not None else pd.Timestamp(customers["last_purchase"].max())
+    customers = apply_evidence(customers, usual, end, settings.evidence)
     step("suggest")
     cross, upsell = _suggestions(usual, rules, products, settings.suggestions)
     customers["cross_sell"] = _lists(cross, customers.index)

@@ -33,8 +33,22 @@ class Merchant(models.Model):
     change; :mod:`langganan.core.settings_cache` keeps them per process under it.
     """
 
+    class BusinessType(models.TextChoices):
+        WARUNG = "warung", _("Warung / warteg")
+        CAFE = "cafe", _("Café / coffee shop")
+        RESTAURANT = "restaurant", _("Restaurant")
+        SALON = "salon", _("Salon / barbershop")
+        SHOP = "shop", _("Shop")
+        OTHER = "other", _("Other")
+
     slug = models.SlugField(_("slug"), max_length=50, unique=True, validators=[slug_validator])
     name = models.CharField(_("name"), max_length=200)
+    # comparable merchants (same type) lend each other their purchase models' prior; nullable
+    # without a default so that SQLite adds the column in place (a rebuilt table would lose the
+    # loyalty settings triggers that name it); empty means "other"
+    business_type = models.CharField(
+        _("business type"), max_length=20, choices=BusinessType.choices, null=True, blank=True
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jakarta")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     settings_version = models.BigIntegerField(

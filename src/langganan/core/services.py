@@ -26,10 +26,14 @@ def _validated(obj, exclude=None):
 
 
 @transaction.atomic
-def merchant_create(*, slug: str, name: str, time_zone: str = "Asia/Jakarta") -> Merchant:
+def merchant_create(
+    *, slug: str, name: str, time_zone: str = "Asia/Jakarta", business_type: str | None = None
+) -> Merchant:
     if Merchant.objects.filter(slug=slug).exists():
         raise Conflict(ERR_MERCHANT_EXISTS, field="slug")
-    merchant = _validated(Merchant(slug=slug, name=name, time_zone=time_zone))
+    merchant = _validated(
+        Merchant(slug=slug, name=name, time_zone=time_zone, business_type=business_type)
+    )
     merchant.save()
     return merchant
 

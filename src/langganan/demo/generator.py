@@ -76,7 +76,7 @@ def demo_merchant_build(
     with transaction.atomic():
         if existing is not None:
             demo_merchant_delete(merchant=existing)
-        merchant = merchant_create(slug=slug, name=name)
+        merchant = merchant_create(slug=slug, name=name, business_type="cafe")
         counts, ids = _write(merchant, dataset)
         loyalty = demo_loyalty_build(merchant=merchant, dataset=dataset, ids=ids)
         campaigns = demo_campaigns_build(merchant=merchant, end=end, seed=seed)

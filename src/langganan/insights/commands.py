@@ -16,7 +16,15 @@ import click
     show_default=True,
     help="Where the SQL aggregations run.",
 )
-def analyze(merchant_slug: str, engine: str) -> None:
+@click.option("--verbose", is_flag=True, help="Also print the models' parameters.")
+@click.option(
+    "--lang",
+    type=click.Choice(["id", "en"]),
+    default="id",
+    show_default=True,
+    help="Language of the summary.",
+)
+def analyze(merchant_slug: str, engine: str, verbose: bool, lang: str) -> None:
     """Compute every customer's insights (RFM, lifecycle, models, habits) and store them."""
     from tqdm import tqdm
 
@@ -48,17 +56,10 @@ def analyze(merchant_slug: str, engine: str) -> None:
     finally:
         bar.update(bar.total - bar.n)
         bar.close()
-    bg = run.models_fitted.get("bg_nbd", {})
-    click.echo(
-        f"Analysed {run.customers:,} customers and {run.transactions:,} transactions of "
-        f"{merchant_slug} in {run.timings.get('total', 0):.1f} s ({engine})."
-    )
-    if "params" in bg:
-        params = ", ".join(f"{k}={v:.3g}" for k, v in bg["params"].items())
-        click.echo(f"BG/NBD: {params}")
-    elif "error" in bg:
-        click.echo(f"BG/NBD not fitted: {bg['error']}")
-    if run.lifecycle_counts:
-        click.echo(
-            "Lifecycle: " + ", ".join(f"{k} {v}" for k, v in sorted(run.lifecycle_counts.items()))
-        )
+    from langganan.insights.summary import model_lines, summary_lines
+
+    for line in summary_lines(run, merchant_slug, lang):
+        click.echo(line)
+    if verbose:
+        for line in model_lines(run):
+            click.echo(line)

@@ -42,6 +42,10 @@ class InsightRun(models.Model):
     cohorts = models.JSONField(default=list, blank=True)
     # revenue by month from new vs returning customers
     revenue_mix = models.JSONField(default=list, blank=True)
+    # sales without a customer (walk-ins), counted apart from the customers' transactions
+    walk_in_transactions = models.PositiveIntegerField(default=0)
+    # where the purchase model's prior came from: {"source": "pooled" | "default", ...}
+    prior = models.JSONField(default=dict, blank=True)
     segment_counts = models.JSONField(default=dict, blank=True)
     lifecycle_counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
@@ -76,14 +80,25 @@ class CustomerInsight(models.Model):
     r_score = models.PositiveSmallIntegerField()
     f_score = models.PositiveSmallIntegerField()
     m_score = models.PositiveSmallIntegerField()
+    # the named segment, consistent with the lifecycle stage (analytics.consistency) ...
     segment = models.CharField(max_length=32)
+    # ... and the classic RFM table's segment (ranks among the merchant's customers)
+    rfm_segment = models.CharField(max_length=32, blank=True)
     lifecycle = models.CharField(max_length=16)
-    # models
+    # models: probability of being active, with its 80 % interval
     p_alive = models.FloatField(null=True)
+    p_alive_low = models.FloatField(null=True)
+    p_alive_high = models.FloatField(null=True)
     expected_purchases_30 = models.FloatField(null=True)
     expected_purchases_90 = models.FloatField(null=True)
     clv = models.DecimalField(**MONEY, null=True)
+    clv_low = models.DecimalField(**MONEY, null=True)
+    clv_high = models.DecimalField(**MONEY, null=True)
+    # why the CLV is blank ("no_repeat_buyers", "no_spend"); empty when it is filled
+    clv_note = models.CharField(max_length=32, blank=True)
     next_purchase_date = models.DateField(null=True)
+    # {"habits", "usual", "next_visit"}: "ok" or why it is not shown (analytics.evidence)
+    evidence = models.JSONField(default=dict, blank=True)
     # rhythm and habits
     typical_weekday = models.PositiveSmallIntegerField(null=True)
     typical_hour = models.PositiveSmallIntegerField(null=True)

@@ -13,11 +13,13 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from langganan.analytics.btyd.priors import DEFAULT_PRIORS, pooled_prior
 from langganan.analytics.pipeline import PipelineSettings, run_pipeline
 from langganan.core.models import Merchant
 from langganan.core.money import to_money
 from langganan.insights.extract import lines_table, products_table, sales_table
 from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.sales.models import Transaction
 
 BATCH = 2000
 
@@ -36,6 +38,11 @@ def _num(value) -> float | None:
 def _int(value) -> int | None:
     number = _num(value)
     return None if number is None else int(number)
+
+
+def _probability(value) -> float | None:
+    number = _num(value)
+    return None if number is None else min(max(number, 0.0), 1.0)
 
 
 def _money(value) -> Decimal | None:
@@ -67,6 +74,37 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _priors(merchant: Merchant) -> tuple[dict, dict]:
+    """Each model's prior pooled from the latest runs of comparable merchants (same business
+    type, this installation), where there are enough of them; and where it came from."""
+    peers = (
+        InsightRun.objects.filter(
+            merchant__business_type=merchant.business_type, status=InsightRun.Status.DONE
+        )
+        .exclude(merchant=merchant)
+        .order_by("merchant_id", "-started_at", "-id")
+    )
+    if merchant.business_type in (None, "", Merchant.BusinessType.OTHER):
+        peers = peers.none()  # "other" shops are not comparable with each other
+    latest: dict[int, InsightRun] = {}
+    for run in peers.only("merchant_id", "customers", "models_fitted"):
+        latest.setdefault(run.merchant_id, run)
+    priors: dict = {}
+    source: dict = {}
+    for model in DEFAULT_PRIORS:
+        fits = [
+            (run.models_fitted.get(model, {}).get("params") or {}, run.customers)
+            for run in latest.values()
+        ]
+        prior = pooled_prior(model, fits)
+        if prior is not None:
+            priors[model] = prior
+            source[model] = {"source": "pooled", "merchants": len(fits), "prior": prior}
+        else:
+            source[model] = {"source": "default", "prior": DEFAULT_PRIORS[model]}
+    return priors, source
+
+
 def insights_refresh(
     *,
     merchant: Merchant,
@@ -86,7 +124,8 @@ def insights_refresh(
         sales = sales_table(merchant)
         lines = lines_table(merchant)
         products = products_table(merchant).to_pandas()
-        settings = PipelineSettings(observation_end=end.replace(tzinfo=None))
+        priors, run.prior = _priors(merchant)
+        settings = PipelineSettings(observation_end=end.replace(tzinfo=None), priors=priors)
         if sales.num_rows == 0:
             result = None
         else:
@@ -110,6 +149,9 @@ def insights_refresh(
                     str(k): int(v) for k, v in result.customers["stage"].value_counts().items()
                 }
             run.transactions = sales.num_rows
+            run.walk_in_transactions = Transaction.objects.filter(
+                merchant=merchant, kind="sale", customer__isnull=True
+            ).count()
             run.status = InsightRun.Status.DONE
             run.finished_at = timezone.now()
             run.save()
@@ -132,11 +174,8 @@ def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> No
     batch: list[CustomerInsight] = []
     frame = result.customers
     for customer_id, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-        wait = _num(row.next_purchase_in_days)
-        next_date = (
-            end_date + timedelta(days=math.ceil(wait)) if wait is not None and wait < 3650 else None
-        )
-        p_alive = _num(row.p_alive)
+        wait = _num(row.next_visit_in_days)
+        next_date = end_date + timedelta(days=math.ceil(wait)) if wait is not None else None
         batch.append(
             CustomerInsight(
                 merchant_id=run.merchant_id,
@@ -155,12 +194,19 @@ def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> No
                 f_score=_int(row.f_score) or 0,
                 m_score=_int(row.m_score) or 0,
                 segment=str(row.segment),
+                rfm_segment=str(row.rfm_segment),
                 lifecycle=str(row.stage),
-                p_alive=None if p_alive is None else min(max(p_alive, 0.0), 1.0),
+                p_alive=_probability(row.p_alive),
+                p_alive_low=_probability(row.p_alive_low),
+                p_alive_high=_probability(row.p_alive_high),
                 expected_purchases_30=_num(row.expected_purchases_30),
                 expected_purchases_90=_num(row.expected_purchases_90),
                 clv=_money(row.clv),
+                clv_low=_money(row.clv_low),
+                clv_high=_money(row.clv_high),
+                clv_note=str(row.clv_note or ""),
                 next_purchase_date=next_date,
+                evidence=row.evidence,
                 typical_weekday=_int(row.typical_weekday),
                 typical_hour=_int(row.typical_hour),
                 time_of_month=str(row.time_of_month or ""),

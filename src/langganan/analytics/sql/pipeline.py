@@ -86,11 +86,20 @@ def customer_item_counts(n_codes: int) -> str:
 # kept transaction are returned (the pipeline joins the rhythm onto the summary). The rhythm's and
 # the summary's columns are their queries' own fragments (:mod:`.habits`, :mod:`.summary`); with
 # period 'D' the observation period (``obs_period``) is the observation day. Reads
-# ``transactions`` and ``summary_params`` (observation_end, period = 'D', unit_days).
+# ``transactions`` and ``summary_params`` (observation_end, period = 'D', unit_days,
+# calibration_end).
+#
+# For the models' holdout test (:mod:`langganan.analytics.accuracy`) the same pass also gives
+# each customer's history up to ``calibration_end`` (a day before the observation end; NULL for
+# no split): its purchase days (``cal_periods``), its last purchase day (``cal_last_period``) and
+# sum of log gaps (``cal_litt``), and the purchase days after it up to the observation end
+# (``holdout_periods``). ``litt`` is the sum over the kept history of the logarithms of the gaps
+# in days between consecutive purchase days (the regular-buyer model's statistic).
 SUMMARY_AND_RHYTHM = f"""
 WITH bounded AS (
     SELECT
         CAST(COALESCE(p.observation_end, m.max_ts) AS DATE) AS obs_period,
+        CAST(p.calibration_end AS DATE) AS cal_end,
         p.unit_days AS unit_days
     FROM summary_params AS p
     CROSS JOIN (SELECT MAX(ts) AS max_ts FROM transactions) AS m
@@ -115,6 +124,7 @@ base AS (
         m.previous_day,
         m.first_day,
         m.day <= b.obs_period AS kept,
+        m.day <= b.cal_end AS in_cal,
         {_rhythm_row_columns("m.ts", "m.day", "m.previous_day")}
     FROM marked AS m
     CROSS JOIN bounded AS b
@@ -131,6 +141,14 @@ per_customer AS (
         COUNT(CASE WHEN kept THEN 1 END) AS orders,
         MIN(CASE WHEN kept THEN ts END) AS first_purchase,
         MAX(CASE WHEN kept THEN ts END) AS last_purchase,
+        SUM(CASE WHEN kept AND step > 0 THEN LN(CAST(step AS DOUBLE)) ELSE 0 END) AS litt,
+        COUNT(CASE WHEN in_cal AND (previous_day IS NULL OR previous_day <> day) THEN 1 END)
+            AS cal_periods,
+        MAX(CASE WHEN in_cal THEN day END) AS cal_last_period,
+        SUM(CASE WHEN in_cal AND step > 0 THEN LN(CAST(step AS DOUBLE)) ELSE 0 END) AS cal_litt,
+        COUNT(CASE WHEN kept AND NOT in_cal
+                        AND (previous_day IS NULL OR previous_day <> day) THEN 1 END)
+            AS holdout_periods,
         {_RHYTHM_AGGREGATES}
     FROM base
     GROUP BY customer_id
@@ -138,8 +156,28 @@ per_customer AS (
 {_rhythm_modes("c.orders > 0")}
 SELECT
     {_SUMMARY_COLUMNS},
-    {_RHYTHM_COLUMNS}
+    {_RHYTHM_COLUMNS},
+    CAST(c.litt AS DOUBLE) AS litt,
+    CAST(c.cal_periods AS BIGINT) AS cal_periods,
+    CAST(DATE_DIFF('day', c.first_period, c.cal_last_period) AS DOUBLE) AS cal_recency,
+    CAST(DATE_DIFF('day', c.first_period, b.cal_end) AS DOUBLE) AS cal_T,
+    CAST(c.cal_litt AS DOUBLE) AS cal_litt,
+    CAST(c.holdout_periods AS BIGINT) AS holdout_periods
 FROM modes AS c
 CROSS JOIN bounded AS b
 ORDER BY c.customer_id
 """  # noqa: S608 (only constant column names are formatted in)
+
+
+#: The first and last timestamp (the holdout's length depends on the history's span).
+TIME_SPAN = "SELECT MIN(ts) AS first_ts, MAX(ts) AS last_ts FROM transactions"
+
+#: The per-customer columns of ``SUMMARY_AND_RHYTHM`` beyond the summary and the rhythm.
+MODEL_COLUMNS = (
+    "litt",
+    "cal_periods",
+    "cal_recency",
+    "cal_T",
+    "cal_litt",
+    "holdout_periods",
+)
