@@ -114,6 +114,13 @@ def test_the_card_shows_tier_points_tab_vouchers_birthday_and_insights(shop):
         usual_order=[{"item": "Kopi Susu", "times": 4, "share": 0.8}],
         cross_sell=["Roti Bakar"],
         next_purchase_date=today + timedelta(days=2),
+        p_alive=0.72,
+        p_alive_low=0.65,
+        p_alive_high=0.8,
+        clv=Decimal("450000"),
+        clv_low=Decimal("380000"),
+        clv_high=Decimal("520000"),
+        evidence={"habits": "no_pattern", "usual": "ok", "next_visit": "ok"},
     )
     card = shop.api.get("/customers/lookup", {"phone": customer.phone}).json()
     assert card["tier"] == "Emas"
@@ -123,7 +130,15 @@ def test_the_card_shows_tier_points_tab_vouchers_birthday_and_insights(shop):
     assert card["vouchers"][0]["value"] == "10000.00"
     assert card["birthday_this_week"] is True
     assert card["lifecycle"] == "loyal" and card["segment"] == "champions"
-    assert card["usual_order"] == [{"item": "Kopi Susu", "times": 4}]
+    assert card["usual_order"] == [{"item": "Kopi Susu", "times": 4, "rank": 1}]
+    assert (card["p_alive"], card["p_alive_low"], card["p_alive_high"]) == (0.72, 0.65, 0.8)
+    assert (card["clv"], card["clv_low"], card["clv_high"]) == (
+        "450000.00",
+        "380000.00",
+        "520000.00",
+    )
+    assert card["clv_note"] is None
+    assert card["evidence"] == {"habits": "no_pattern", "usual": "ok", "next_visit": "ok"}
     assert card["cross_sell"] == ["Roti Bakar"]
     assert card["next_purchase_date"] == (today + timedelta(days=2)).isoformat()
     assert card["salutation"] == f"{card['greeting']} Rina" and card["greeting"] != "Kak"
@@ -135,6 +150,45 @@ def test_the_suggested_action_offers_the_usual_order(shop):
     card = shop.api.get("/customers/lookup", {"phone": shop.customer.phone}).json()
     assert card["suggested_action"] == ACTION_USUAL.format(item="kopi susu")
     assert card["suggested_action"] == "Tawarkan kopi susu seperti biasa"
+
+
+def test_a_blank_clv_and_missing_habits_come_with_their_reasons(shop):
+    few = {"habits": "few_visits", "usual": "few_visits", "next_visit": "few_visits"}
+    insight_for(shop.customer, orders=1, frequency=0, p_alive=0.31, clv_note="no_repeat_buyers")
+    CustomerInsight.objects.filter(customer=shop.customer).update(evidence=few)
+
+    card = shop.api.get("/customers/lookup", {"phone": shop.customer.phone}).json()
+
+    assert card["p_alive"] == 0.31 and card["p_alive_low"] is None
+    assert card["clv"] is None and card["clv_low"] is None and card["clv_high"] is None
+    assert card["clv_note"] == "no_repeat_buyers"
+    assert card["evidence"] == few
+
+
+def test_a_customer_without_insights_has_null_estimates(shop):
+    card = shop.api.get("/customers/lookup", {"phone": shop.customer.phone}).json()
+
+    for name in ("p_alive", "p_alive_low", "p_alive_high", "clv", "clv_low", "clv_high"):
+        assert card[name] is None, name
+    assert card["clv_note"] is None and card["evidence"] is None
+
+
+def test_the_suggested_action_offers_items_bought_equally_often_as_equals(shop):
+    usual = [
+        {"item": "Kopi Susu", "times": 6, "share": 0.5, "rank": 1},
+        {"item": "Teh Manis", "times": 6, "share": 0.5, "rank": 1},
+        {"item": "Roti", "times": 2, "share": 0.2, "rank": 2},
+    ]
+    insight_for(shop.customer, usual_order=usual)
+
+    card = shop.api.get("/customers/lookup", {"phone": shop.customer.phone}).json()
+
+    assert card["suggested_action"] == ACTION_USUAL.format(item="Kopi Susu atau Teh Manis")
+    assert [(u["item"], u["rank"]) for u in card["usual_order"]] == [
+        ("Kopi Susu", 1),
+        ("Teh Manis", 1),
+        ("Roti", 2),
+    ]
 
 
 def test_the_suggested_action_welcomes_back_a_lapsed_customer(shop):

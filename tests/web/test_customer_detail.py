@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -9,6 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from langganan.analytics.labels import suggest_action
+from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.insights.summary import accuracy_lines
 from tests.factories import (
     CustomerFactory,
     LineItemFactory,
@@ -254,3 +259,270 @@ def test_missing_customer_is_not_found(client, merchant, member):
     response = client.get(f"/m/{merchant.slug}/customers/999999/")
 
     assert response.status_code == 404
+
+
+# -- the insight card: probability active, CLV, habits, the usual, one action, accuracy --------
+
+
+def insight_for(customer, run=None, **fields):
+    """A stored insight of ``customer`` (a loyal regular unless ``fields`` say otherwise)."""
+    now = timezone.now()
+    run = run or insight_run(customer.merchant)
+    defaults = dict(
+        orders=12,
+        frequency=11,
+        recency_days=80.0,
+        age_days=90.0,
+        days_since_last=10.0,
+        total_spend=Decimal("540000"),
+        monetary_value=Decimal("45000"),
+        first_purchase=now - timedelta(days=90),
+        last_purchase=now - timedelta(days=10),
+        r_score=5,
+        f_score=5,
+        m_score=4,
+        segment="champions",
+        rfm_segment="champions",
+        lifecycle="loyal",
+        p_alive=0.724,
+        p_alive_low=0.65,
+        p_alive_high=0.80,
+        expected_purchases_30=2.5,
+        expected_purchases_90=7.1,
+        clv=Decimal("450000"),
+        clv_low=Decimal("380000"),
+        clv_high=Decimal("520000"),
+        next_purchase_date=date(2026, 5, 18),
+        typical_weekday=0,
+        typical_hour=8,
+        time_of_month="start",
+        median_gap_days=7.0,
+        evidence={"habits": "ok", "usual": "ok", "next_visit": "ok"},
+        usual_order=[
+            {"item": "Kopi Susu", "times": 6, "share": 0.5, "rank": 1},
+            {"item": "Teh Manis", "times": 6, "share": 0.5, "rank": 1},
+            {"item": "Roti Bakar", "times": 3, "share": 0.25, "rank": 2},
+        ],
+    )
+    return CustomerInsight.objects.create(
+        merchant=customer.merchant, customer=customer, run=run, **{**defaults, **fields}
+    )
+
+
+def insight_run(merchant):
+    holdout = {
+        "mae": 0.4,
+        "expected_back": 100,
+        "came_back": 83,
+        "days": 90,
+        "total_predicted": 210.0,
+        "total_actual": 200.0,
+    }
+    return InsightRun.objects.create(
+        merchant=merchant,
+        status="done",
+        customers=500,
+        observation_end=datetime(2026, 5, 10, 10, 0, tzinfo=UTC),
+        models_fitted={
+            "choice": {
+                "model": "mbg_cnbd",
+                "criterion": "holdout_mae",
+                "holdout": {"mbg_cnbd": holdout, "bg_nbd": {**holdout, "mae": 0.5}},
+            }
+        },
+    )
+
+
+def page_text(response) -> str:
+    """The page as a person reads it: no tags, single spaces."""
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    text = re.sub(r"\s+", " ", html_lib.unescape(text))
+    return re.sub(r"\( ", "(", re.sub(r" \)", ")", text))
+
+
+def in_english(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+
+def test_the_card_shows_chance_active_and_clv_with_their_ranges(client, merchant, member, rina):
+    insight_for(rina)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert "Peluang masih aktif 72% (kisaran 65–80%)" in text
+    assert "Kemungkinan ia masih akan datang lagi" in text
+    assert "Rp 450.000 (kisaran Rp 380.000 – Rp 520.000)" in text
+    assert "berlangganan" not in text
+    assert "72,4" not in text and "72.4" not in text
+
+
+def test_the_card_in_english(client, merchant, member, rina):
+    insight_for(rina)
+    in_english(client)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert "Chance they are still active 72% (range 65–80%)" in text
+    assert "Rp 450.000 (range Rp 380.000 – Rp 520.000)" in text
+    assert "Kopi Susu or Teh Manis (6×) · Roti Bakar (3×)" in text
+    assert "Monday, around 8:00 · at the start of the month" in text
+    assert "How accurate is this estimate?" in text
+    assert "Of 100 customers we expected back within those 90 days, 83 came (83%)." in text
+    assert "Suggestion: Reward them" in text
+    assert "kisaran" not in text and "Peluang" not in text
+
+
+def test_the_usual_order_shows_items_bought_equally_often_as_equals(client, merchant, member, rina):
+    insight_for(rina)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert "Kopi Susu atau Teh Manis (6×) · Roti Bakar (3×)" in text
+    assert "Biasanya datang Senin, sekitar pukul 8.00 · awal bulan" in text
+    assert "18 Mei 2026" in text
+
+
+def test_only_the_segments_action_is_suggested(client, merchant, member, rina):
+    insight_for(rina, segment="at_risk", lifecycle="at_risk")
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert f"Saran: {suggest_action('at_risk', 'id', kind='segment')}" in text
+    assert suggest_action("at_risk", "id", kind="stage") not in text
+    assert text.count("Saran:") == 1
+
+
+def test_the_accuracy_line_gives_the_first_two_sentences(client, merchant, member, rina):
+    insight = insight_for(rina)
+    lines = accuracy_lines(insight.run, "id")
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert "Seberapa tepat perkiraan ini?" in text
+    assert lines[0] in text and lines[1] in text
+    assert "Dari 100 pelanggan yang kami perkirakan datang lagi" in text
+    assert lines[2] not in text
+
+
+def test_a_customer_with_one_visit_shows_not_enough_data_and_why(client, merchant, member, rina):
+    few = {"habits": "few_visits", "usual": "few_visits", "next_visit": "few_visits"}
+    insight_for(
+        rina,
+        orders=1,
+        frequency=0,
+        lifecycle="new",
+        segment="new",
+        p_alive=0.84,
+        p_alive_low=None,
+        p_alive_high=None,
+        next_purchase_date=None,
+        typical_weekday=None,
+        typical_hour=None,
+        time_of_month="",
+        median_gap_days=None,
+        usual_order=[],
+        evidence=few,
+    )
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert text.count("belum cukup data (baru 1 kali datang)") == 3
+    assert "Peluang masih aktif 84% Kemungkinan" in text  # no range when there is none
+    in_english(client)
+    english = page_text(client.get(detail_url(merchant, rina)))
+    assert english.count("not enough data yet (only 1 visit so far)") == 3
+
+
+def test_a_lapsed_one_time_buyer_is_not_shown_as_certainly_active(client, merchant, member, rina):
+    insight_for(
+        rina,
+        orders=1,
+        frequency=0,
+        lifecycle="lapsed",
+        segment="lost",
+        p_alive=0.31,
+        p_alive_low=0.25,
+        p_alive_high=0.38,
+        next_purchase_date=None,
+        usual_order=[],
+        evidence={"habits": "few_visits", "usual": "few_visits", "next_visit": "few_visits"},
+    )
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert "Peluang masih aktif 31% (kisaran 25–38%)" in text
+    assert "100%" not in text
+
+
+def test_a_probability_near_certain_is_never_rounded_to_100(client, merchant, member, rina):
+    insight_for(rina, p_alive=0.998, p_alive_low=0.99, p_alive_high=0.9996)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert "99% (kisaran 99–99%)" in text
+    assert "100%" not in text
+
+
+@pytest.mark.parametrize(
+    ("note", "indonesian", "english"),
+    [
+        (
+            "no_repeat_buyers",
+            "belum bisa dihitung: belum ada pelanggan yang datang lagi",
+            "cannot be computed yet: no customer has come back yet",
+        ),
+        (
+            "no_spend",
+            "belum bisa dihitung: belum ada data belanja",
+            "cannot be computed yet: no spending recorded yet",
+        ),
+    ],
+)
+def test_a_blank_clv_says_why(client, merchant, member, rina, note, indonesian, english):
+    insight_for(rina, clv=None, clv_low=None, clv_high=None, clv_note=note)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    assert f"Nilai pelanggan (CLV), 12 bulan ke depan {indonesian}" in text
+    in_english(client)
+    assert english in page_text(client.get(detail_url(merchant, rina)))
+
+
+@pytest.mark.parametrize(
+    ("evidence", "shown"),
+    [
+        (
+            {"habits": "no_pattern", "usual": "no_pattern", "next_visit": "overdue"},
+            [
+                "Perkiraan pembelian berikutnya belum ada perkiraan (sudah lewat waktunya datang)",
+                "Biasanya datang belum cukup data (belum ada pola)",
+                "Pesanan biasa belum cukup data (belum ada pola)",
+            ],
+        ),
+        (
+            {"habits": "ok", "usual": "ok", "next_visit": "far"},
+            ["Perkiraan pembelian berikutnya belum ada perkiraan (lebih dari 4 bulan lagi)"],
+        ),
+    ],
+)
+def test_blank_habits_and_next_visit_say_why(client, merchant, member, rina, evidence, shown):
+    blank = {"typical_weekday": None, "typical_hour": None, "time_of_month": ""}
+    usual = [] if evidence["usual"] != "ok" else None
+    fields = {**(blank if evidence["habits"] != "ok" else {}), "next_purchase_date": None}
+    if usual is not None:
+        fields["usual_order"] = usual
+    insight_for(rina, evidence=evidence, lifecycle="at_risk", segment="at_risk", **fields)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    for sentence in shown:
+        assert sentence in text
+
+
+def test_the_page_shows_no_raw_codes(client, merchant, member, rina):
+    insight_for(rina, clv=None, clv_note="no_repeat_buyers", p_alive=None)
+
+    text = page_text(client.get(detail_url(merchant, rina)))
+
+    for code in ("no_repeat_buyers", "few_visits", "no_pattern", "mbg_cnbd", "champions"):
+        assert code not in text

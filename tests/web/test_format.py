@@ -41,3 +41,34 @@ def test_quantity_filter_drops_trailing_zeros(value, indonesian, english):
         assert render("{{ value|quantity }}", value=value) == indonesian
     with translation.override("en"):
         assert render("{{ value|quantity }}", value=value) == english
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.724, "72%"),
+        (0.725, "72%"),  # whole percentages only, never a decimal
+        (0.998, "99%"),  # not certain: never shown as 100 %
+        (0.001, "1%"),  # not impossible: never shown as 0 %
+        (1.0, "100%"),
+        (0.0, "0%"),
+        (None, "–"),
+    ],
+)
+def test_chance_filter_shows_whole_percentages_short_of_certainty(value, expected):
+    assert render("{{ value|chance }}", value=value) == expected
+
+
+def test_usual_groups_put_items_bought_equally_often_together():
+    usual = [
+        {"item": "Kopi Susu", "times": 6, "rank": 1},
+        {"item": "Teh Manis", "times": 6, "rank": 1},
+        {"item": "Roti Bakar", "times": 3, "rank": 2},
+    ]
+    unranked = [{k: v for k, v in row.items() if k != "rank"} for row in usual]
+
+    for rows in (usual, unranked):  # an older run stored no rank: equal counts tie
+        template = (
+            "{% for g in usual|usual_groups %}{{ g.items|join:'+' }}={{ g.times }};{% endfor %}"
+        )
+        assert render(template, usual=rows) == "Kopi Susu+Teh Manis=6;Roti Bakar=3;"

@@ -16,6 +16,7 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "id" / "LC_MESSAGES"
+WEB_LOCALE_DIR = Path(settings.BASE_DIR) / "web" / "locale" / "id" / "LC_MESSAGES"
 
 
 def switch_language(client, code: str, next_url: str = "/"):
@@ -125,3 +126,37 @@ def test_compiled_catalogue_is_present_and_matches_the_po_file():
         assert translation.gettext("Cash") == "Tunai"
         assert translation.gettext("Dine-in") == "Makan di tempat"
         assert translation.gettext("customer") == "pelanggan"
+
+
+def test_the_web_catalogue_is_compiled_and_used():
+    """The customer page's estimates have their own catalogue (web/locale), msgctxt included."""
+    po, mo = WEB_LOCALE_DIR / "django.po", WEB_LOCALE_DIR / "django.mo"
+    text = po.read_text(encoding="utf-8")
+    with mo.open("rb") as handle:
+        catalogue = gettext.GNUTranslations(handle)
+    stale = []
+    for block in text.split("\n\n"):
+        context = re.search(r'^msgctxt "(.*)"$', block, re.M)
+        for msgid, plural, msgstr in _po_entries(block):
+            if context:
+                got = catalogue.pgettext(context.group(1), msgid)
+            elif plural:
+                got = catalogue.ngettext(msgid, plural, 1)
+            else:
+                got = catalogue.gettext(msgid)
+            if not msgstr or got != msgstr:
+                stale.append(msgid)
+    assert stale == [], "web/locale: django.mo is older than django.po: run msgfmt again"
+    main = {msgid for msgid, _p, _s in _po_entries((LOCALE_DIR / "django.po").read_text())}
+    shadowed = [m for m, _p, _s in _po_entries(text) if m in main]
+    assert shadowed == [], "these msgids are translated by locale/ (LOCALE_PATHS wins)"
+    with translation.override("id"):
+        assert translation.gettext("Chance they are still active") == "Peluang masih aktif"
+        assert translation.gettext("not enough data yet") == "belum cukup data"
+        assert translation.pgettext("the usual order: items bought equally often", "or") == "atau"
+        assert (
+            translation.ngettext(
+                "only %(counter)s visit so far", "only %(counter)s visits so far", 2
+            )
+            == "baru %(counter)s kali datang"
+        )

@@ -308,6 +308,21 @@ class TabOut(Schema):
 class UsualItemOut(Schema):
     item: str
     times: int
+    rank: int | None = Field(
+        None, description="1 = bought most often; items bought equally often share a rank"
+    )
+
+
+class EvidenceOut(Schema):
+    habits: str | None = Field(
+        None, description="usual day and hour: ok, few_visits or no_pattern (why not shown)"
+    )
+    usual: str | None = Field(
+        None, description="the usual order: ok, few_visits or no_pattern (why it is empty)"
+    )
+    next_visit: str | None = Field(
+        None, description="next_purchase_date: ok, few_visits, overdue or far (why it is empty)"
+    )
 
 
 class CardOut(Schema):
@@ -331,6 +346,20 @@ class CardOut(Schema):
     cross_sell: list[str]
     next_purchase_date: date | None
     suggested_action: str = Field(examples=["Tawarkan Kopi Susu seperti biasa"])
+    p_alive: float | None = Field(
+        None, ge=0, le=1, description="probability that the customer is still active"
+    )
+    p_alive_low: float | None = Field(None, ge=0, le=1, description="80 % interval, low end")
+    p_alive_high: float | None = Field(None, ge=0, le=1, description="80 % interval, high end")
+    clv: Money | None = Field(None, description="expected spend in the next 12 months")
+    clv_low: Money | None = Field(None, description="80 % interval, low end")
+    clv_high: Money | None = Field(None, description="80 % interval, high end")
+    clv_note: str | None = Field(
+        None, description="why clv is null: no_repeat_buyers or no_spend (null when filled)"
+    )
+    evidence: EvidenceOut | None = Field(
+        None, description="why a habit, the usual order or the next visit is not given"
+    )
 
 
 # -- checkout results --------------------------------------------------------------------------

@@ -2,10 +2,12 @@
 
 One selector, :func:`customer_card_get`, reads the customer (by phone or member code), their
 loyalty (tier, points, tab, vouchers), their stored insight (lifecycle stage, the usual order,
-cross-sell suggestions) and picks one suggested action, in plain Indonesian, for the cashier to
-say. Suggestions are chosen in this order: a birthday today, a voucher about to expire, a
-customer who has not come for a while, the usual order, a cross-sell item, an invitation to join
-the loyalty program; otherwise a friendly greeting.
+cross-sell suggestions, the probability of being active and the 12-month value with their
+intervals, and why a habit is not shown) and picks one suggested action, in plain Indonesian,
+for the cashier to say. Suggestions are chosen in this order: a birthday today, a voucher about
+to expire, a customer who has not come for a while, the usual order (items bought equally often
+offered as equals), a cross-sell item, an invitation to join the loyalty program; otherwise a
+friendly greeting.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ ACTION_ENROL = "Ajak {salutation} daftar member"
 ACTION_GREET = "Sapa {salutation} dengan ramah"
 
 VOUCHER_SOON = timedelta(days=3)
+USUAL_IN_ACTION = 3  # items bought equally often, offered as equals: "Kopi Susu atau Teh Manis"
 LAPSING_STAGES = frozenset({"at_risk", "lapsed"})
 
 
@@ -64,6 +67,17 @@ class CustomerCard:
     cross_sell: list[str] = field(default_factory=list)
     next_purchase_date: date | None = None
     suggested_action: str = ""
+    # the probability of being active and the 12-month customer value, each with its 80 %
+    # interval (None when unknown); clv_note says why the value is blank ("no_repeat_buyers",
+    # "no_spend"); evidence: {"habits", "usual", "next_visit"} -> "ok" or why it is not shown
+    p_alive: float | None = None
+    p_alive_low: float | None = None
+    p_alive_high: float | None = None
+    clv: Decimal | None = None
+    clv_low: Decimal | None = None
+    clv_high: Decimal | None = None
+    clv_note: str = ""
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Customer:
@@ -120,6 +134,47 @@ def _item_name(item: Any) -> str:
     return str(item or "")
 
 
+def usual_ranked(usual_order: list[Any]) -> list[dict[str, Any]]:
+    """The usual order as ``{"item", "times", "rank"}`` rows, most often bought first.
+
+    Items bought equally often share a rank (1 = most often): the stored rank when the engine
+    gave one, otherwise a dense rank by ``times``.
+    """
+    rows = [
+        {
+            "item": _item_name(u),
+            "times": int(u.get("times") or 0) if isinstance(u, dict) else 0,
+            "rank": u.get("rank") if isinstance(u, dict) else None,
+        }
+        for u in usual_order or []
+        if _item_name(u)
+    ]
+    if rows and all(row["rank"] is not None for row in rows):
+        for row in rows:
+            row["rank"] = int(row["rank"])
+    else:
+        distinct = sorted({row["times"] for row in rows}, reverse=True)
+        for row in rows:
+            row["rank"] = distinct.index(row["times"]) + 1
+    return sorted(rows, key=lambda row: row["rank"])
+
+
+def _estimates(insight: CustomerInsight | None) -> dict[str, Any]:
+    """The card's model estimates from the stored insight (none without one)."""
+    if insight is None:
+        return {}
+    return {
+        "p_alive": insight.p_alive,
+        "p_alive_low": insight.p_alive_low,
+        "p_alive_high": insight.p_alive_high,
+        "clv": insight.clv,
+        "clv_low": insight.clv_low,
+        "clv_high": insight.clv_high,
+        "clv_note": insight.clv_note or "",
+        "evidence": dict(insight.evidence or {}),
+    }
+
+
 def customer_card_get(
     *,
     merchant: Merchant,
@@ -141,11 +196,7 @@ def customer_card_get(
     greeting = customer.greeting_on(today)
     first_name = (customer.full_name or "").split(" ")[0]
     salutation = f"{greeting} {first_name}".strip()
-    usual = [
-        {"item": _item_name(u), "times": int(u.get("times", 0)) if isinstance(u, dict) else 0}
-        for u in (insight.usual_order if insight else [])
-        if _item_name(u)
-    ]
+    usual = usual_ranked(insight.usual_order if insight else [])
     cross_sell = [name for name in map(_item_name, insight.cross_sell if insight else []) if name]
     card = CustomerCard(
         customer=customer,
@@ -168,6 +219,7 @@ def customer_card_get(
         usual_order=usual,
         cross_sell=cross_sell,
         next_purchase_date=insight.next_purchase_date if insight else None,
+        **_estimates(insight),
     )
     action = _suggested_action(card, at=at, has_program=loyalty.program is not None)
     return CustomerCard(**{**card.__dict__, "suggested_action": action})
@@ -183,7 +235,8 @@ def _suggested_action(card: CustomerCard, *, at: datetime, has_program: bool) ->
     if card.lifecycle in LAPSING_STAGES:
         return ACTION_WIN_BACK.format(salutation=card.salutation)
     if card.usual_order:
-        return ACTION_USUAL.format(item=card.usual_order[0]["item"])
+        first = [u["item"] for u in card.usual_order if u["rank"] == card.usual_order[0]["rank"]]
+        return ACTION_USUAL.format(item=" atau ".join(first[:USUAL_IN_ACTION]))
     if card.cross_sell:
         return ACTION_CROSS_SELL.format(item=card.cross_sell[0])
     if has_program and not card.is_member:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -24,6 +25,7 @@ from langganan.customers.selectors import (
     customer_search,
 )
 from langganan.insights.selectors import customer_insight_get
+from langganan.insights.summary import accuracy_lines
 from langganan.loyalty.card import QR_CONTENT_TYPES, member_card_get, member_card_qr
 from langganan.loyalty.selectors import customer_loyalty_get
 from langganan.sales.selectors import (
@@ -42,6 +44,7 @@ TIME_OF_MONTH = {
 CUSTOMERS_PER_PAGE = 25
 TRANSACTIONS_PER_PAGE = 25
 SEARCH_MAX_LENGTH = 100
+ACCURACY_SENTENCES = 2  # "Seberapa tepat perkiraan ini?": the model, then how many came back
 
 
 class LoginView(auth_views.LoginView):
@@ -123,9 +126,20 @@ def customer_detail(request, slug: str, pk: int):
             "insight": insight,
             "weekday": WEEKDAYS.get(insight.typical_weekday) if insight else None,
             "time_of_month": TIME_OF_MONTH.get(insight.time_of_month) if insight else None,
+            # purchase days: what the habit rules count (frequency is the repeat days)
+            "visits": insight.frequency + 1 if insight else None,
+            "accuracy": _accuracy(insight),
             "loyalty": loyalty,
         },
     )
+
+
+def _accuracy(insight) -> list[str]:
+    """The first sentences of how well the model predicted the merchant's own last weeks."""
+    if insight is None:
+        return []
+    lang = "en" if (get_language() or "id").startswith("en") else "id"
+    return accuracy_lines(insight.run, lang)[:ACCURACY_SENTENCES]
 
 
 def _customer_for_request(request, slug: str, pk: int):

@@ -72,7 +72,19 @@ def render_card(card: CustomerCard) -> dict:
         "cross_sell": card.cross_sell,
         "next_purchase_date": card.next_purchase_date,
         "suggested_action": card.suggested_action,
+        "p_alive": card.p_alive,
+        "p_alive_low": card.p_alive_low,
+        "p_alive_high": card.p_alive_high,
+        "clv": _money_or_none(card.clv),
+        "clv_low": _money_or_none(card.clv_low),
+        "clv_high": _money_or_none(card.clv_high),
+        "clv_note": card.clv_note or None,
+        "evidence": card.evidence or None,
     }
+
+
+def _money_or_none(value) -> str | None:
+    return None if value is None else money(value)
 
 
 @router.get(
@@ -83,8 +95,9 @@ def render_card(card: CustomerCard) -> dict:
 def customer_lookup(request: HttpRequest, query: Query[LookupQuery]):
     """Look a customer up by phone number or member code (exactly one of them): name and
     greeting, tier, points, tab, vouchers, birthday, lifecycle stage, the usual order,
-    cross-sell suggestions, and one suggested action. 404 when the merchant has no such
-    customer."""
+    cross-sell suggestions, the probability of being active and the 12-month value with their
+    80 % intervals (and why a value is missing), and one suggested action. 404 when the
+    merchant has no such customer."""
     card = customer_card_get(
         merchant=api_key_of(request).merchant, phone=query.phone, member_code=query.member_code
     )

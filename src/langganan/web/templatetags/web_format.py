@@ -98,6 +98,41 @@ def percent(value) -> str:
 
 
 @register.filter
+def chance(value) -> str:
+    """A probability as a whole percentage, ``0.724`` → ``72%``; never ``0%`` or ``100%`` for
+    a value strictly between 0 and 1 (``0.998`` → ``99%``), never a decimal."""
+    number = chance_number(value)
+    return "–" if number == "" else f"{number}%"
+
+
+@register.filter
+def chance_number(value) -> str:
+    """The whole percentage of a probability without the sign: ``0.65`` → ``65``."""
+    if value is None or value == "":
+        return ""
+    p = float(value)
+    whole = round(p * 100)
+    if 0 < p < 1:
+        whole = min(max(whole, 1), 99)
+    return str(whole)
+
+
+@register.filter
+def usual_groups(usual_order) -> list[dict]:
+    """The usual order as groups of items bought equally often, most often first:
+    ``[{"items": ["Kopi Susu", "Teh Manis"], "times": 6}, {"items": ["Roti"], "times": 3}]``."""
+    from langganan.loyalty.cashier import usual_ranked
+
+    groups: list[dict] = []
+    for row in usual_ranked(usual_order or []):
+        if groups and groups[-1]["rank"] == row["rank"]:
+            groups[-1]["items"].append(row["item"])
+        else:
+            groups.append({"rank": row["rank"], "items": [row["item"]], "times": row["times"]})
+    return groups
+
+
+@register.filter
 def decimal1(value) -> str:
     if value is None or value == "":
         return "–"
