@@ -88,11 +88,12 @@ def apply_evidence(
     ``typical_hour``, ``hour_share``, ``time_of_month``, ``time_of_month_share``,
     ``last_purchase``, ``expected_gap_days`` and ``stage``. Returns a copy with those habit
     columns blanked where unsupported, ``next_visit_in_days`` (days after ``end``; NaN when none)
-    and ``evidence``: a dict per customer ``{"habits", "usual", "next_visit"}`` with ``"ok"`` or
-    the reason.
+    and the categorical columns ``evidence_habits``, ``evidence_usual`` and
+    ``evidence_next_visit``: ``"ok"`` or the reason. ``customers`` is changed in place (a
+    million customers' frame is not copied) and returned.
     """
     rules = rules or EvidenceRules()
-    out = customers.copy()
+    out = customers
     visits = out["periods"].to_numpy(dtype=float)
     few = visits < rules.min_visits
 
@@ -116,8 +117,8 @@ def apply_evidence(
 
     last_day = pd.to_datetime(out["last_purchase"]).dt.normalize()
     end_day = pd.Timestamp(end).normalize()
-    due = last_day + pd.to_timedelta(out["expected_gap_days"].to_numpy(dtype=float), unit="D")
-    wait = ((due - end_day) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    since = ((end_day - last_day) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    wait = out["expected_gap_days"].to_numpy(dtype=float) - since
     wait = np.ceil(np.maximum(wait, 0.0))
     stage = out["stage"].astype(str).to_numpy()
     overdue = np.isin(stage, ["at_risk", "lapsed"])
@@ -126,8 +127,7 @@ def apply_evidence(
         few, "few_visits", np.where(overdue, "overdue", np.where(far, "far", "ok"))
     )
     out["next_visit_in_days"] = np.where(next_state == "ok", wait, np.nan)
-    out["evidence"] = [
-        {"habits": h, "usual": u, "next_visit": v}
-        for h, u, v in zip(habits, usual_state, next_state, strict=True)
-    ]
+    out["evidence_habits"] = pd.Categorical(habits)
+    out["evidence_usual"] = pd.Categorical(usual_state)
+    out["evidence_next_visit"] = pd.Categorical(next_state)
     return out

@@ -94,11 +94,11 @@ class PipelineSettings:
     #: test the models on a holdout of the merchant's own history and choose by it
     holdout: bool = True
     #: fit the models on a random sample of this many customers when there are more
-    fit_sample: int = 200_000
+    fit_sample: int = 100_000
     #: posterior draws for the 80 % intervals of P(active) and CLV (0: none) ...
     interval_draws: int = 30
     #: ... computed up to this many customers
-    interval_max_customers: int = 200_000
+    interval_max_customers: int = 20_000
     evidence: EvidenceRules = field(default_factory=EvidenceRules)
     seed: int = 0
     #: DuckDB's memory limit (e.g. "1GB"); beyond it DuckDB spills to disk instead of growing

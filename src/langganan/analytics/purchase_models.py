@@ -25,7 +25,9 @@ The probability of being active and the 12-month CLV get an 80 % interval from
 :meth:`~.btyd._base.BaseFitter.sample_params`; the spend model's likewise): the 10th and 90th
 percentiles over the draws. It covers the uncertainty of the model's parameters (large for a
 small shop, small for a large one), not the chance in one customer's behaviour. Above
-``interval_max_customers`` customers the intervals are not computed (reason ``"too_many"``).
+``interval_max_customers`` (20,000) customers the intervals are not computed (the run's report
+says ``"too_many"``): each draw costs a full prediction, and with that many customers the
+parameters are estimated so closely that the interval would hug the estimate.
 
 CLV
 ---
@@ -268,9 +270,12 @@ def fit_and_predict(
                 )
                 spend_i = np.where(np.isfinite(spend_i), spend_i, spend)
             clv_runs[i] = discounted_purchases(cum_i, monthly_discount_rate) * spend_i * margin
-        with np.errstate(invalid="ignore"):
-            p_low, p_high = np.nanpercentile(p_runs, _INTERVAL, axis=0)
-            clv_low, clv_high = np.nanpercentile(clv_runs, _INTERVAL, axis=0)
+        # a draw that gives no finite value counts as the estimate (np.percentile is vectorised,
+        # np.nanpercentile loops per customer)
+        p_runs = np.where(np.isfinite(p_runs), p_runs, p_alive)
+        clv_runs = np.where(np.isfinite(clv_runs), clv_runs, clv)
+        p_low, p_high = np.percentile(p_runs, _INTERVAL, axis=0)
+        clv_low, clv_high = np.percentile(clv_runs, _INTERVAL, axis=0)
         # the estimate itself always lies inside its interval
         p_low, p_high = np.minimum(p_low, p_alive), np.maximum(p_high, p_alive)
         clv_low, clv_high = np.minimum(clv_low, clv), np.maximum(clv_high, clv)

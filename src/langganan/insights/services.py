@@ -168,7 +168,12 @@ def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> No
     usual: dict[int, list[dict]] = {}
     for row in result.usual.itertuples(index=False):
         usual.setdefault(int(row.customer_id), []).append(
-            {"item": row.item, "times": int(row.times), "share": round(float(row.share), 4)}
+            {
+                "item": row.item,
+                "rank": int(row.rank),
+                "times": int(row.times),
+                "share": round(float(row.share), 4),
+            }
         )
     end_date = end.date()
     batch: list[CustomerInsight] = []
@@ -206,10 +211,14 @@ def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> No
                 clv_high=_money(row.clv_high),
                 clv_note=str(row.clv_note or ""),
                 next_purchase_date=next_date,
-                evidence=row.evidence,
+                evidence={
+                    "habits": str(row.evidence_habits),
+                    "usual": str(row.evidence_usual),
+                    "next_visit": str(row.evidence_next_visit),
+                },
                 typical_weekday=_int(row.typical_weekday),
                 typical_hour=_int(row.typical_hour),
-                time_of_month=str(row.time_of_month or ""),
+                time_of_month=row.time_of_month if isinstance(row.time_of_month, str) else "",
                 payday_share=_num(row.payday_share),
                 median_gap_days=_num(row.median_gap_days),
                 usual_order=usual.get(int(customer_id), []),

@@ -685,8 +685,17 @@ class MBGCNBD(RFMModel):
         The posterior of each distinct (frequency, recency, T) row and the negative binomial
         terms of its counts are computed once and shared by all horizons.
         """
+        self._check_fitted()
         x, t_x, t_end = self._inputs(frequency, recency, T)
         horizons = validate_horizon(ts).ravel()
+        if self.k_ == 1:
+            # the expectation while active depends on (x, T) only: far fewer distinct rows
+            r, alpha, a, b = self._param_array()
+            alive = self.probability_alive(x, t_x, t_end)
+            (ux, uend), _, inv = compress_rows(x, t_end)
+            u = horizons[None, :] / (alpha + uend)[:, None]
+            active = beta_mixed_repeat_counts(r + ux, b + ux + 1.0, np.full_like(ux, a), u)
+            return alive[:, None] * active[inv]
         (ux, utx, uend), _, inv = compress_rows(x, t_x, t_end)
         t = np.broadcast_to(horizons, (len(ux), len(horizons)))
         return self._expected_rows(ux, utx, uend, np.ascontiguousarray(t))[inv]
