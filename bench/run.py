@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument(
         "--only",
-        choices=["import", "pipeline", "api", "campaigns"],
+        choices=["import", "pipeline", "api", "campaigns", "accuracy"],
         default=None,
         help="run one part only",
     )
@@ -117,6 +117,10 @@ def main() -> None:
         import campaigns
 
         sections["campaigns"] = "\n".join(campaigns.main())
+    if args.only in (None, "accuracy"):
+        import accuracy
+
+        sections["accuracy"] = "\n".join(accuracy.main())
     previous = _sections(path.read_text()) if path.exists() else {}
     previous.update(sections)
     header = [
@@ -125,7 +129,7 @@ def main() -> None:
         f"Machine: {machine()}.",
         "",
         "Command: `make bench` (`python bench/run.py`; "
-        "`--only import|pipeline|api|campaigns` runs one part). "
+        "`--only import|pipeline|api|campaigns|accuracy` runs one part). "
         "Numbers are medians of the runs shown; this machine is shared and noisy.",
         "",
     ]
@@ -135,7 +139,7 @@ def main() -> None:
 
 
 MARK = "<!-- section: {} -->"
-SECTIONS = ("import", "pipeline", "api", "campaigns")
+SECTIONS = ("import", "pipeline", "api", "campaigns", "accuracy")
 
 
 def _sections(text: str) -> dict[str, str]:
