@@ -214,7 +214,8 @@ def test_scores_are_order_free_monotone_and_as_even_as_the_ties_allow(
         assert min(sizes(s, bins)) > 0  # no score left empty
         assert s.tolist() == best_by_brute_force(v, bins).tolist()
     if distinct > 1:
-        assert squared_deviation(s, bins) <= squared_deviation(old_mid_rank_scores(v, bins), bins)
+        old = squared_deviation(old_mid_rank_scores(v, bins), bins)
+        assert squared_deviation(s, bins) <= old + 1e-9 * max(1.0, old)  # float sums
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,8 @@ def test_stored_insights_agree_with_the_transactions(cafe):
         assert insight.usual_order[0]["times"] >= 2
     else:
         assert insight.evidence["usual"] == "no_pattern"  # varied orders, no single usual
-    if insight.clv is not None:
+    assert insight.clv is not None and insight.clv >= Decimal(0)
+    if insight.p_alive > 0.05:
         assert insight.clv > Decimal(0)
     assert insight.next_purchase_date is None or insight.next_purchase_date >= END.date()
 

@@ -57,6 +57,17 @@ class HoldoutData:
     def __len__(self) -> int:
         return len(self.actual)
 
+    def take(self, rows: np.ndarray) -> HoldoutData:
+        """The same test on a subset of the customers (row positions)."""
+        return HoldoutData(
+            days=self.days,
+            frequency=self.frequency[rows],
+            recency=self.recency[rows],
+            T=self.T[rows],
+            litt=self.litt[rows],
+            actual=self.actual[rows],
+        )
+
 
 def holdout_data(summary: pd.DataFrame, days: int | None) -> HoldoutData | None:
     """The calibration part of the pipeline's summary (columns ``cal_periods``,

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .lifecycle import LifecycleRules
+from .rfm import SEGMENT_ORDER
 
 __all__ = ["ALLOWED_SEGMENTS", "contradictions", "segment_for_stage"]
 
@@ -62,12 +63,20 @@ def segment_for_stage(
     m = pd.to_numeric(m_score, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     fm = 1.0 + 4.0 * ((f + m) / 2.0 - 1.0) / (bins - 1)
     column = np.select([fm >= 4, fm >= 3, fm >= 2, fm >= 0], [0, 1, 2, 3], -1)
-    stages = stage.astype(object).to_numpy()
-    out = np.full(len(stages), None, dtype=object)
-    for name, row in _BY_STAGE.items():
-        hit = (stages == name) & (column >= 0)
-        out[hit] = np.asarray(row, dtype=object)[column[hit]]
-    return pd.Series(out, index=stage.index, name="segment")
+    categories = list(SEGMENT_ORDER)
+    # segment codes per (stage, FM column): a lookup table instead of strings per customer
+    table = {name: np.array([categories.index(s) for s in row]) for name, row in _BY_STAGE.items()}
+    codes = np.full(len(column), -1, dtype=np.int16)
+    stages = pd.Categorical(stage)
+    stage_codes = stages.codes
+    for i, name in enumerate(stages.categories):
+        if name not in table:
+            continue
+        hit = (stage_codes == i) & (column >= 0)
+        codes[hit] = table[name][column[hit]]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=categories), index=stage.index, name="segment"
+    )
 
 
 def contradictions(customers: pd.DataFrame, rules: LifecycleRules | None = None) -> pd.DataFrame:

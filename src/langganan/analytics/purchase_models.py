@@ -15,8 +15,8 @@ Each is fitted by penalised likelihood with a prior (:mod:`.btyd.priors`), on th
 part first; the candidate with the smallest mean absolute error on the holdout
 (:mod:`.accuracy`) is chosen and refitted on the whole history. Without a holdout (a short
 history) MBG/CNBD-k is used. For a merchant with more than ``fit_sample`` customers the models
-are fitted on a random sample of that many (fixed seed): the estimates' standard errors are then
-those of the sample, and still small.
+are fitted, and the holdout test scored, on a random sample of that many (fixed seed): the
+estimates' standard errors are then those of the sample, and still small.
 
 Intervals
 ---------
@@ -49,6 +49,7 @@ import numpy as np
 from .accuracy import HoldoutData, holdout_report
 from .btyd import BetaGeo, GammaGamma, ParetoNBD
 from .btyd.clv import DAYS_PER_MONTH, discounted_purchases
+from .btyd.mbg_cnbd import MBGCNBD
 from .btyd.priors import Prior, default_prior
 
 __all__ = ["CANDIDATES", "ModelOutcome", "fit_and_predict"]
@@ -63,19 +64,20 @@ def _number(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _make(name: str, prior: Prior | None):
+def _make(name: str, prior: Prior | None, k: int | None = None):
     if name == "bg_nbd":
         return BetaGeo(prior=prior)
     if name == "pareto_nbd":
         return ParetoNBD(prior=prior)
-    from .btyd.mbg_cnbd import MBGCNBD
-
-    return MBGCNBD(k=None, prior=prior)
+    return MBGCNBD(k=k, prior=prior)
 
 
-def _fit(name: str, prior: Prior | None, f, r, T, litt) -> tuple[Any, dict[str, Any]]:
-    """Fit one model; a failure is reported, not raised; warnings are kept in the report."""
-    model = _make(name, prior)
+def _fit(
+    name: str, prior: Prior | None, f, r, T, litt, k: int | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Fit one model; a failure is reported, not raised; warnings are kept in the report.
+    ``k`` fixes MBG/CNBD-k's regularity (None: chosen by likelihood)."""
+    model = _make(name, prior, k)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -184,25 +186,30 @@ def fit_and_predict(
     accuracy: dict[str, Any] = {}
     if holdout is not None:
         pick = _sample(len(holdout), fit_sample, seed)
-        sel = slice(None) if pick is None else pick
+        scored = holdout if pick is None else holdout.take(pick)
         for name in [*names, BASELINE]:
             model, fitted = _fit(
                 name,
                 prior_of(name),
-                holdout.frequency[sel],
-                holdout.recency[sel],
-                holdout.T[sel],
-                holdout.litt[sel],
+                scored.frequency,
+                scored.recency,
+                scored.T,
+                scored.litt,
             )
             if model is None:
                 accuracy[name] = {"error": fitted.get("error")}
                 continue
             predicted = model.expected_purchases(
-                float(holdout.days), holdout.frequency, holdout.recency, holdout.T
+                float(scored.days), scored.frequency, scored.recency, scored.T
             )
-            accuracy[name] = holdout_report(predicted, holdout)
+            accuracy[name] = holdout_report(predicted, scored)
             accuracy[name]["params"] = fitted["params"]
     tested = [c for c in names if "mae" in accuracy.get(c, {})]
+    # the regularity k found on the calibration part is kept for the whole history (one fit
+    # instead of a search: k describes the customers' rhythm, which the split does not change)
+    k_found = None
+    if "mae" in accuracy.get("mbg_cnbd", {}):
+        k_found = int(accuracy["mbg_cnbd"]["params"]["k"])
     chosen = min(tested, key=lambda c: accuracy[c]["mae"]) if tested else names[0]
 
     # 2. the full fits: the chosen model and the baseline
@@ -212,7 +219,7 @@ def fit_and_predict(
     final = None
     for name in dict.fromkeys([chosen, BASELINE, *names]):
         model, reports[name] = _fit(
-            name, prior_of(name), frequency[idx], recency[idx], T[idx], litt[idx]
+            name, prior_of(name), frequency[idx], recency[idx], T[idx], litt[idx], k=k_found
         )
         if name == chosen:
             final = model

@@ -672,8 +672,12 @@ class MBGCNBD(RFMModel):
             (alpha + T + t))**(r + x) * 2F1(r + x, b + x + 1; a + b + x; t / (alpha + T +
             t))] * P(alive)``, evaluated by quadrature). See the class notes for ``k > 1``.
         """
+        self._check_fitted()
         x, t_x, t_end = self._inputs(frequency, recency, T)
         horizon = self._horizon(t, len(x))
+        if self.k_ == 1 and len(x) and np.all(horizon == horizon[0]):
+            # one horizon for all: shared per (x, T) like expected_purchases_many
+            return self.expected_purchases_many([horizon[0]], x, t_x, t_end)[:, 0]
         (ux, utx, uend, uh), _, inv = compress_rows(x, t_x, t_end, horizon)
         return self._expected_rows(ux, utx, uend, uh[:, None])[:, 0][inv]
 
