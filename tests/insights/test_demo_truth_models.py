@@ -15,10 +15,12 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from langganan.analytics.btyd import BetaGeo
 from langganan.analytics.btyd.priors import default_prior
+from langganan.analytics.consistency import contradictions
 from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED
 from langganan.demo.generator import demo_merchant_build
 from langganan.insights.models import CustomerInsight, InsightRun
@@ -94,3 +96,17 @@ def test_the_chosen_model_knows_who_is_still_a_customer_better_than_bg_nbd(tmp_p
     for chosen_score, bg_score in scores.values():
         assert chosen_score < bg_score
     assert holdout[chosen]["mae"] <= holdout["bg_nbd"]["mae"]
+
+    # and every one of the demo's customers tells one story: stage, probability active,
+    # segment and next visit agree (analytics.consistency), as stored
+    stored = pd.DataFrame.from_records(
+        CustomerInsight.objects.filter(merchant=build.merchant).values(
+            "lifecycle", "p_alive", "segment", "next_purchase_date"
+        )
+    )
+    stored = stored.rename(columns={"lifecycle": "stage"})
+    stored["next_visit_in_days"] = stored.pop("next_purchase_date").map(
+        lambda d: np.nan if d is None else 0.0
+    )
+    assert len(stored) == DEFAULT_CUSTOMERS
+    assert contradictions(stored).empty, contradictions(stored).value_counts()

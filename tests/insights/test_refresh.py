@@ -262,3 +262,41 @@ def test_a_model_on_the_boundary_is_stored_with_empty_standard_errors(merchant):
     errors = run.models_fitted["bg_nbd"].get("standard_errors", {})
     assert all(v is None or isinstance(v, float) for v in errors.values())
     assert CustomerInsight.objects.filter(customer=customer).exists()
+
+
+def test_a_small_warung_borrows_its_prior_from_comparable_warungs(merchant):
+    merchant.business_type = "warung"
+    merchant.save()
+    for r, b in ((2.0, 20.0), (8.0, 80.0)):
+        peer = MerchantFactory(business_type="warung")
+        params = {"r": r, "alpha": 2.0, "a": 1.0, "b": b}
+        InsightRun.objects.create(
+            merchant=peer,
+            status=InsightRun.Status.DONE,
+            customers=500,
+            models_fitted={"bg_nbd": {"params": params}, "mbg_cnbd": {"params": params}},
+        )
+    cafe = MerchantFactory(business_type="cafe")  # another type lends nothing
+    InsightRun.objects.create(
+        merchant=cafe,
+        status=InsightRun.Status.DONE,
+        customers=5000,
+        models_fitted={"mbg_cnbd": {"params": {"r": 0.1, "alpha": 9.0, "a": 9.0, "b": 0.5}}},
+    )
+    outlet = OutletFactory(merchant=merchant)
+    for i in range(12):
+        customer = CustomerFactory(merchant=merchant)
+        for day in (1, 8 + i % 5, 20):
+            TransactionFactory(
+                merchant=merchant,
+                outlet=outlet,
+                customer=customer,
+                occurred_at=datetime(2026, 10, day, 12, 0, tzinfo=JAKARTA),
+            )
+    run = insights_refresh(merchant=merchant, observation_end=END)
+    prior = run.prior["mbg_cnbd"]
+    assert prior["source"] == "pooled" and prior["merchants"] == 2
+    assert prior["prior"]["r"][0] == pytest.approx(4.0)  # geometric mean of 2 and 8
+    assert prior["prior"]["b"][0] == pytest.approx(40.0)
+    assert run.models_fitted["mbg_cnbd"]["prior"]["r"] == pytest.approx(list(prior["prior"]["r"]))
+    assert run.prior["pareto_nbd"]["source"] == "default"  # nobody reported Pareto/NBD

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("langganan.campaigns.urls")),
     path("", include("langganan.web.urls")),
     path("", include("langganan.campaigns.web_urls")),
+    path("", include("langganan.insights.urls")),
 ]

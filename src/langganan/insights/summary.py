@@ -110,10 +110,17 @@ def summary_lines(run: InsightRun, slug: str, lang: str = "id") -> list[str]:
         ]
         lines.append(("Tahap pelanggan: " if id_ else "Customer stages: ") + " · ".join(parts))
     lines.extend(accuracy_lines(run, lang))
-    for code in warnings_of(run):
-        text = _WARNINGS[code][lang].format(n=number(run.customers, lang))
-        lines.append(("Perhatian: " if id_ else "Note: ") + text + ".")
+    lines.extend(warning_lines(run, lang))
     return lines
+
+
+def warning_lines(run: InsightRun, lang: str = "id") -> list[str]:
+    """The run's warnings as sentences ("Perhatian: belum ada pelanggan yang berhenti …")."""
+    prefix = "Perhatian: " if lang == "id" else "Note: "
+    return [
+        prefix + _WARNINGS[code][lang].format(n=number(run.customers, lang)) + "."
+        for code in warnings_of(run)
+    ]
 
 
 def accuracy_lines(run: InsightRun, lang: str = "id") -> list[str]:
