@@ -70,7 +70,10 @@ def echo_login(
     "truth_path",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     default=None,
-    help="Write the simulated per-customer truth (rate λ, dropout p, regularity k, alive at the end) to this CSV file.",
+    help=(
+        "Write the simulated per-customer truth (rate λ, dropout p, regularity k, "
+        "alive at the end) to this CSV file."
+    ),
 )
 @click.option("--replace", is_flag=True, help="Delete an existing merchant with this slug first.")
 def demo(
