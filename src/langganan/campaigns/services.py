@@ -19,6 +19,7 @@ The worker (:mod:`.delivery`) sends the outbox; consent is checked again at that
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -61,6 +62,8 @@ ERR_MANUAL_CHANNEL = "Manual WhatsApp campaigns use the WhatsApp channel."
 ERR_FINISHED = "This campaign has finished."
 ERR_NOT_ACTIVE = "Only an active campaign can run."
 ERR_BODY_TOO_LONG = "The message is longer than {limit} characters."
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 2000
 SMS_LIMIT = 918  # six concatenated 153-character parts
@@ -231,7 +234,38 @@ def campaign_activate(*, campaign: Campaign, now: datetime) -> Campaign:
     campaign.status = CampaignStatus.FINISHED if ran else CampaignStatus.ACTIVE
     campaign.started_at = campaign.started_at or now
     campaign.save(update_fields=["status", "started_at"])
+    if campaign.status == CampaignStatus.ACTIVE:
+        campaign_id = campaign.pk
+        transaction.on_commit(lambda: _run_soon(campaign_id))
     return campaign
+
+
+def _run_soon(campaign_id: int) -> None:
+    """Ask the worker to run a campaign just activated now, not at the next triggers schedule
+    (up to 15 minutes later). A queue that cannot be reached leaves it to that schedule."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(
+            "langganan.campaigns.services.campaign_run_queued",
+            campaign_id,
+            task_name=f"campaign {campaign_id}: run on activation",
+        )
+    except Exception:  # the activation stands; the schedule runs the campaign later
+        logger.exception("campaign %s: could not queue its first run", campaign_id)
+
+
+def campaign_run_queued(campaign_id: int) -> dict[str, object]:
+    """The worker's task queued by :func:`campaign_activate`: run the campaign if it is still
+    active (it may have been paused, finished or deleted meanwhile)."""
+    campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.ACTIVE).first()
+    if campaign is None:
+        return {"campaign": campaign_id, "ran": False}
+    try:
+        report = campaign_run(campaign=campaign)
+    except Conflict:  # paused or finished meanwhile
+        return {"campaign": campaign_id, "ran": False}
+    return {"campaign": campaign_id, "ran": True, "queued": report.queued}
 
 
 @transaction.atomic
