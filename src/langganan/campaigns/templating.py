@@ -16,6 +16,18 @@ Rules, in the order they apply:
 5. The opt-out line is added at the end when the template does not place ``{opt_out}`` itself.
 
 ``{{`` and ``}}`` write literal braces.
+
+What the fields say is listed in :data:`FIELD_HELP` (shown on the template form). Two of them
+use what we know of the customer, read from her own sales when the message is rendered (so a
+message queued before the nightly analysis still knows her latest visits):
+
+- ``{usual_order}`` — her usual order: the item she buys most often ("Es Kopi Susu"), or the
+  items she buys equally often ("Es Kopi Susu atau Teh Manis"); "menu favoritmu" only when the
+  evidence is lacking (fewer than three orders, or no item in most of them: see
+  ``analytics.evidence``).
+- ``{usual_outlet}`` — her own outlet: where most of her visits were, on a tie the one she
+  visited last; the merchant's first outlet when she has no visit. ``{outlet}`` is the
+  campaign's outlet when the campaign has one, otherwise the same as ``{usual_outlet}``.
 """
 
 from __future__ import annotations
@@ -43,9 +55,42 @@ FIELDS: dict[str, tuple[str, str]] = {
     "expiring_points": ("", ""),
     "expiry_date": ("", ""),
     "holiday": ("hari raya", "the holiday"),
-    "outlet": ("", ""),
+    "outlet": ("", ""),  # the campaign's outlet, else the customer's usual outlet
+    "usual_outlet": ("", ""),  # the customer's usual outlet (always filled)
     "merchant": ("", ""),
     "opt_out": ("", ""),
+}
+
+#: field → (Indonesian, English) description, for the template form
+FIELD_HELP: dict[str, tuple[str, str]] = {
+    "salutation": ("sapaan dan nama depan: “Mbak Rina”", "greeting and first name: “Mbak Rina”"),
+    "greeting": ("sapaan saja: Kak, Mas, Mbak, Pak, Bu", "the greeting alone: Kak, Mas, Mbak…"),
+    "name": ("nama depan", "first name"),
+    "full_name": ("nama lengkap", "full name"),
+    "usual_order": (
+        "pesanan yang biasa: “Es Kopi Susu” atau “Es Kopi Susu atau Teh Manis”; "
+        "“menu favoritmu” bila belum diketahui",
+        "the usual order: “Es Kopi Susu” or “Es Kopi Susu or Teh Manis”; "
+        "“your favourite” when not known yet",
+    ),
+    "points": ("saldo poin", "points balance"),
+    "tier": ("tingkat member", "member tier"),
+    "voucher_code": ("kode voucher dari kampanye", "the campaign's voucher code"),
+    "voucher_value": ("nilai voucher: 20% atau Rp 15.000", "voucher value: 20% or Rp 15.000"),
+    "voucher_until": ("voucher berlaku sampai", "voucher valid until"),
+    "expiring_points": ("poin yang akan hangus", "points about to expire"),
+    "expiry_date": ("tanggal poin hangus", "the date they expire"),
+    "holiday": ("nama hari raya", "the holiday's name"),
+    "outlet": (
+        "outlet kampanye; bila tidak ada, outlet yang paling sering ia kunjungi",
+        "the campaign's outlet; without one, the outlet the customer visits most",
+    ),
+    "usual_outlet": (
+        "outlet yang paling sering ia kunjungi (bila sama, yang terakhir)",
+        "the outlet the customer visits most (on a tie, the latest)",
+    ),
+    "merchant": ("nama usaha", "business name"),
+    "opt_out": ("baris berhenti berlangganan", "the opt-out line"),
 }
 
 ERR_UNKNOWN_FIELD = "Unknown field(s) in the template: {fields}. Available: {available}."
@@ -68,6 +113,11 @@ OPT_OUT_LINK_LINE = {
 _FIELD = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ANY_BRACE_FIELD = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
+
+
+def field_help(language: str = "id") -> list[tuple[str, str]]:
+    """(field, what it says) for every field, in the order of :data:`FIELDS`."""
+    return [(name, FIELD_HELP[name][language == "en"]) for name in FIELDS]
 
 
 def fields_used(text: str) -> list[str]:

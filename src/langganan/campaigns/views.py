@@ -321,7 +321,7 @@ def template_create(request, slug: str):
         merchant,
         membership,
         "campaigns/template_form.html",
-        {"form": form, "fields": list(templating.FIELDS)},
+        {"form": form, "fields": templating.field_help(_language())},
         status=400 if form.errors else 200,
     )
 

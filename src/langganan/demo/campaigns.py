@@ -9,6 +9,11 @@ Three campaigns run over the last :data:`HISTORY_DAYS` days of the demo:
 - **Pengingat langganan** — a reminder sent by the cashier from wa.me links (manual WhatsApp) when
   a regular reaches their usual gap since the last visit, mentioning their usual order.
 
+The reminder and win-back messages name the customer's usual order and her own outlet (the one
+of most of her visits), as the history stood when each was sent; the reminders still waiting on
+the cashier's list are rendered from the history at the end, so they agree with what
+``langganan analyze`` puts on her page. A visit answering a message is at her own outlet.
+
 Who was due, and when, is replayed week by week from the simulated sales with the same rules
 as the live triggers; consent is each customer's simulated consent at that moment; 10 % are
 held out, drawn from the demo's random stream (the live draw hashes database ids, which differ
@@ -42,7 +47,7 @@ from langganan.campaigns.models import (
     MessageTemplate,
     Recipient,
 )
-from langganan.campaigns.personalise import customer_values, offer_values
+from langganan.campaigns.personalise import customer_values, offer_values, usual_outlets
 from langganan.campaigns.templating import render
 from langganan.core.models import Merchant
 from langganan.customers.models import ConsentEvent, Customer
@@ -69,15 +74,17 @@ TEMPLATES = {
     ),
     "winback": (
         "Kangen kamu",
-        "{salutation}, sudah lama nggak mampir ke {outlet}. Kami kangen! "
+        "{salutation}, sudah lama nggak mampir ke {usual_outlet}. Kami kangen! "
+        "Mau {usual_order} seperti biasa? "
         "[[Pakai kode {voucher_code} untuk diskon {voucher_value} sampai {voucher_until}.]]",
-        "{salutation}, we haven't seen you at {outlet} for a while. We miss you! "
+        "{salutation}, we haven't seen you at {usual_outlet} for a while. We miss you! "
+        "Fancy {usual_order} as usual? "
         "[[Use code {voucher_code} for {voucher_value} off until {voucher_until}.]]",
     ),
     "reminder": (
         "Pengingat",
-        "Halo {salutation}! Sudah waktunya {usual_order} lagi? Kami tunggu di {outlet} ya.",
-        "Hi {salutation}! Time for {usual_order} again? See you at {outlet}.",
+        "Halo {salutation}! Sudah waktunya {usual_order} lagi? Kami tunggu di {usual_outlet} ya.",
+        "Hi {salutation}! Time for {usual_order} again? See you at {usual_outlet}.",
     ),
 }
 
@@ -236,13 +243,22 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
 
     customers = Customer.objects.in_bulk([a[1] for a in assignments])
     outlet = merchant.outlets.order_by("code").first()
+    # a customer answering a message comes to her own outlet
+    outlets = {o.name: o for o in merchant.outlets.all()}
+    own_outlet = {
+        customer_id: outlets[name]
+        for customer_id, name in usual_outlets(
+            list(customers), merchant=merchant, until=_at(end)
+        ).items()
+    }
+    on_the_list: list[Message] = []
     products = list(Product.objects.filter(merchant=merchant, is_active=True).order_by("id"))
     counts = {"recipients": 0, "messages": 0, "sales": 0, "lines": 0}
     for kind, campaign in campaigns.items():
         mine = [a for a in assignments if a[0] == kind]
-        values = customer_values(
-            campaign=campaign, customers=[customers[a[1]] for a in mine], now=_at(end)
-        )
+        # each message knows the history as it was when it was sent (the visits answering
+        # earlier messages included), read once per moment for all its customers
+        values: dict[datetime, dict[int, dict[str, str]]] = {}
         for _kind, customer_id, occasion, at in mine:
             customer = customers[customer_id]
             if not customer.phone:
@@ -278,7 +294,13 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
             counts["recipients"] += 1
             if holdout:
                 continue
-            personal = dict(values[customer_id])
+            if at not in values:
+                values[at] = customer_values(
+                    campaign=campaign,
+                    customers=[customers[a[1]] for a in mine if a[3] == at],
+                    now=at,
+                )
+            personal = dict(values[at][customer_id])
             personal.update(offer_values(voucher=voucher, merchant=merchant))
             rendered = render(
                 subject="", body=campaign.template.body_id, values=personal, language="id"
@@ -301,7 +323,7 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
                     "status": MessageStatus.QUEUED if waiting else MessageStatus.SENT,
                     "sent_at": None if waiting else sent_at,
                 }
-            Message.objects.create(
+            message = Message.objects.create(
                 merchant=merchant,
                 campaign=campaign,
                 recipient=recipient,
@@ -315,6 +337,7 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
                 **fields,
             )
             if fields["sent_at"] is None:
+                on_the_list.append(message)
                 counts["messages"] += 1
                 continue
             counts["messages"] += 1
@@ -323,8 +346,16 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
                 if visit.date() < end:
                     counts["sales"] += 1
                     counts["lines"] += _response_sale(
-                        rng, merchant, outlet, customer, voucher, visit, products, counts["sales"]
+                        rng,
+                        merchant,
+                        own_outlet.get(customer_id, outlet),
+                        customer,
+                        voucher,
+                        visit,
+                        products,
+                        counts["sales"],
                     )
+    _render_waiting(on_the_list, merchant=merchant, end=end)
     return DemoCampaigns(
         campaigns=len(campaigns),
         recipients=counts["recipients"],
@@ -332,6 +363,27 @@ def demo_campaigns_build(*, merchant: Merchant, end: date, seed: int) -> DemoCam
         response_sales=counts["sales"],
         response_lines=counts["lines"],
     )
+
+
+def _render_waiting(waiting: list[Message], *, merchant: Merchant, end: date) -> None:
+    """The messages still waiting on the list, rendered again from the history as it stands at
+    the end (with the visits that answered earlier messages): what the cashier sends next."""
+    by_campaign: dict[int, list[Message]] = defaultdict(list)
+    for message in waiting:
+        by_campaign[message.campaign_id].append(message)
+    for messages in by_campaign.values():
+        campaign = messages[0].campaign
+        values = customer_values(
+            campaign=campaign, customers=[m.customer for m in messages], now=_at(end)
+        )
+        for message in messages:
+            personal = dict(values[message.customer_id])
+            personal.update(offer_values(voucher=message.recipient.voucher, merchant=merchant))
+            rendered = render(
+                subject="", body=campaign.template.body_id, values=personal, language="id"
+            )
+            message.body, message.template_params = rendered.body, rendered.params
+        Message.objects.bulk_update(messages, ["body", "template_params"])
 
 
 def demo_campaigns_delete(*, merchant: Merchant) -> None:

@@ -72,10 +72,10 @@ def test_a_broadcast_queues_one_personalised_message_per_consenting_customer(mer
     report = campaign_run(campaign=campaign, now=NOW)
     assert (report.due, report.no_consent, report.treated, report.queued) == (2, 1, 1, 1)
     message = Message.objects.get()
-    assert message.body.startswith("Halo Mbak Rina! Mau Es Kopi Susu dan Roti Bakar lagi?")
+    assert message.body.startswith("Halo Mbak Rina! Mau Es Kopi Susu lagi?")
     assert "Kode" not in message.body and "{" not in message.body
     assert message.to == rina.phone and message.template_name == "sapaan_v1"
-    assert message.template_params == ["Mbak Rina", "Es Kopi Susu dan Roti Bakar"]
+    assert message.template_params == ["Mbak Rina", "Es Kopi Susu"]
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
 

@@ -34,6 +34,14 @@ def test_create_form_renders(client, merchant, member):
     assert "{salutation}" in response.content.decode()
 
 
+def test_the_create_form_says_what_the_usual_order_and_usual_outlet_fields_say(
+    client, merchant, member
+):
+    page = client.get(url("template_create", merchant)).content.decode()
+    assert "{usual_order}" in page and "{usual_outlet}" in page
+    assert "menu favoritmu" in page and "paling sering ia kunjungi" in page
+
+
 def test_create_saves_and_goes_to_the_preview(client, merchant, member):
     response = client.post(
         url("template_create", merchant),
