@@ -20,10 +20,11 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-app
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-## demo: install, migrate SQLite, build the demo café and its insights, a login, serve on :8000
+## demo: install, migrate SQLite, build the demo café and its insights, print an owner's and a
+## cashier's login, then serve the web app and the worker on $(HOST):$(PORT) (Ctrl+C stops both)
 demo: $(VENV)/.installed-app
 	$(BIN)/langganan migrate
-	$(BIN)/langganan demo
+	$(BIN)/langganan demo --no-hint
 	$(BIN)/langganan analyze --merchant demo
 	$(BIN)/langganan serve --host $(HOST) --port $(PORT)
 

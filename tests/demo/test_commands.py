@@ -32,7 +32,7 @@ def test_demo_builds_and_prints_credentials_that_authenticate():
     assert result.exit_code == 0, result.output
     assert "Built Kopi Langganan (demo): 60 customers" in result.output
     assert "http://127.0.0.1:8000" in result.output
-    assert re.search(r"^\s*User\s+demo\s*$", result.output, re.MULTILINE)
+    assert re.search(r"^\s*Owner\s+demo\b", result.output, re.MULTILINE)
     user = authenticate(username="demo", password=_password(result.output))
     assert user is not None and user.is_superuser
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,17 +35,34 @@ def _pending_migrations() -> bool:
     return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
-def echo_login(
-    *, username: str, password: str, address: str, api_key: str | None = None, outlet: str = ""
+@dataclass(frozen=True)
+class Login:
+    role: str  # as printed: "Owner", "Cashier"
+    username: str
+    password: str
+    note: str = ""
+
+
+def echo_logins(
+    *,
+    logins: list[Login],
+    address: str | None,
+    api_key: str | None = None,
+    outlet: str = "",
 ) -> None:
-    """Print where to log in and with what, so it stands out in a terminal."""
+    """Print the logins (and, when ``address`` is given, where to open the app once it is
+    served) so they stand out in a terminal. ``make demo`` passes no address: ``langganan
+    serve``, which it starts next, prints the address it really serves on."""
     click.echo("")
-    click.echo(f"  Open      {address}   (start the server with: langganan serve)")
-    click.echo(f"  Admin     {address}/admin/")
-    click.echo(f"  User      {username}")
-    click.echo(f"  Password  {password}")
+    if address:
+        click.echo(f"  Open      {address}   (start it with: langganan serve)")
+    for login in logins:
+        note = f"   ({login.note})" if login.note else ""
+        click.echo(f"  {login.role:<9} {login.username}{note}")
+        click.echo(f"  Password  {login.password}")
     if api_key:
-        click.echo(f"  API key   {api_key}   (outlet {outlet}; docs at {address}/api/v1/docs)")
+        docs = f"{address}/api/v1/docs" if address else "/api/v1/docs"
+        click.echo(f"  API key   {api_key}   (outlet {outlet}; docs at {docs})")
     click.echo("")
 
 
@@ -76,6 +94,12 @@ def echo_login(
     ),
 )
 @click.option("--replace", is_flag=True, help="Delete an existing merchant with this slug first.")
+@click.option(
+    "--no-hint",
+    is_flag=True,
+    help="Print the logins only, not the address nor how to start the server "
+    "(`make demo` starts `langganan serve` next, which prints its address).",
+)
 def demo(
     slug: str,
     n_customers: int,
@@ -83,14 +107,17 @@ def demo(
     end: datetime | None,
     truth_path: Path | None,
     replace: bool,
+    no_hint: bool,
 ) -> None:
-    """Build a realistic demo café (18 months of sales) and print a login for it."""
+    """Build a realistic demo café (18 months of sales) and print an owner's and a cashier's
+    login for it."""
     from langganan.core.errors import LanggananError
     from langganan.demo.generator import (
         DEMO_ADDRESS,
         DEMO_OUTLET,
         DEMO_USERNAME,
         demo_api_key_ensure,
+        demo_cashier_ensure,
         demo_login_ensure,
         demo_merchant_build,
     )
@@ -115,6 +142,7 @@ def demo(
             truth_path=truth_path,
         )
         _user, password = demo_login_ensure(merchant=result.merchant)
+        cashier, cashier_password = demo_cashier_ensure(merchant=result.merchant)
         api_key = demo_api_key_ensure(merchant=result.merchant, outlet_code=DEMO_OUTLET)
     except LanggananError as exc:
         raise click.ClickException(exc.message) from exc
@@ -138,10 +166,12 @@ def demo(
         )
         if truth_path:
             click.echo("Nothing was simulated, so no truth file was written.")
-    echo_login(
-        username=DEMO_USERNAME,
-        password=password,
-        address=DEMO_ADDRESS,
+    echo_logins(
+        logins=[
+            Login("Owner", DEMO_USERNAME, password, "every page, and the admin"),
+            Login("Cashier", cashier.get_username(), cashier_password, f"kasir at {DEMO_OUTLET}"),
+        ],
+        address=None if no_hint else DEMO_ADDRESS,
         api_key=api_key,
         outlet=DEMO_OUTLET,
     )
@@ -179,6 +209,11 @@ def gunicorn_argv(
     return argv
 
 
+def worker_argv() -> list[str]:
+    """``langganan worker`` with this Python (the same environment and settings)."""
+    return [sys.executable, "-m", "langganan.cli", "worker"]
+
+
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
@@ -186,33 +221,57 @@ def gunicorn_argv(
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Worker processes [default: 2 × cores + 1].",
+    help="Web worker processes [default: 2 × cores + 1].",
 )
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Threads per worker (more than 1: gunicorn's gthread worker).",
+    help="Threads per web worker (more than 1: gunicorn's gthread worker).",
 )
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the web app with gunicorn (static files by whitenoise; DEBUG may stay off)."""
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Serve the web app only; run `langganan worker` separately (another service).",
+)
+def serve(host: str, port: int, workers: int | None, threads: int, no_worker: bool) -> None:
+    """Serve the web app with gunicorn and run the background worker (`langganan worker`:
+    campaign messages, scheduled jobs) beside it; a worker that dies is restarted, and Ctrl+C
+    or SIGTERM stops both. Static files by whitenoise; DEBUG may stay off."""
     from django.conf import settings
+
+    from langganan.demo.serving import Supervisor
 
     if _pending_migrations():
         click.echo(f"Warning: {ERR_NOT_MIGRATED}.", err=True)
     if settings.STATIC_ROOT:  # whitenoise warns when it is missing; files come from finders
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    click.echo(f"Langganan at http://{shown}:{port}  (Ctrl+C stops)")
+    address = f"http://{shown}:{port}"
+    click.echo(f"Langganan at {address}  (Ctrl+C stops)")
+    click.echo(f"  Admin at {address}/admin/, POS API docs at {address}/api/v1/docs")
     if host not in ("127.0.0.1", "localhost"):
         click.echo(
             "Other machines reach it only when ALLOWED_HOSTS names this host's address.",
             err=True,
         )
+    if no_worker:
+        click.echo(
+            "Web only (--no-worker): campaign messages and scheduled jobs run only where "
+            "`langganan worker` runs."
+        )
+    else:
+        click.echo("Starting the worker…")
     sys.stdout.flush()
     sys.stderr.flush()
-    argv = gunicorn_argv(
-        host=host, port=port, workers=workers or default_workers(), threads=threads
+    supervisor = Supervisor(
+        web_argv=gunicorn_argv(
+            host=host, port=port, workers=workers or default_workers(), threads=threads
+        ),
+        worker_argv=None if no_worker else worker_argv(),
+        say=lambda text: click.echo(text),
     )
-    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
+    status = supervisor.run()
+    if status:
+        raise click.exceptions.Exit(status)

@@ -34,6 +34,7 @@ from langganan.sales.models import LineItem, Product, ProductCategory, Transacti
 DEMO_SLUG = "demo"
 DEMO_NAME = "Kopi Langganan"
 DEMO_USERNAME = "demo"
+DEMO_CASHIER = "kasir"
 DEMO_OUTLET = "JKT-01"
 DEMO_KEY_NAME = "demo POS"
 DEMO_ADDRESS = "http://127.0.0.1:8000"
@@ -137,6 +138,26 @@ def demo_login_ensure(
     user.is_staff = True
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
+    return user, password
+
+
+@transaction.atomic
+def demo_cashier_ensure(
+    *, merchant: Merchant, username: str = DEMO_CASHIER, outlet_code: str = DEMO_OUTLET
+) -> tuple[AbstractBaseUser, str]:
+    """Make ``username`` a cashier of ``merchant`` at the outlet ``outlet_code``, with a new
+    random password (shown once, like the owner's)."""
+    from langganan.core.selectors import outlet_get
+
+    password = secrets.token_urlsafe(12)
+    user = staff_user_create(
+        merchant=merchant,
+        username=username,
+        password=password,
+        role=Role.CASHIER,
+        outlet=outlet_get(merchant=merchant, code=outlet_code),
+        reset_password_if_exists=True,
+    )
     return user, password
 
 
