@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from langganan.core.errors import InvalidInput, LanggananError, NotFound
+from langganan.core.jobs.selectors import worker_running
 from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
 from langganan.web.access import merchant_for_request, merchant_zone
@@ -39,6 +40,7 @@ def _render(request, merchant, membership, template: str, context: dict, status:
         "membership": membership,
         "merchants": merchants_for_user(user=request.user),
         "can_manage": membership.role in MANAGING_ROLES,
+        "worker_missing": not worker_running(),
         **context,
     }
     with timezone.override(merchant_zone(merchant)):

@@ -1,4 +1,4 @@
-"""The campaign worker's tasks, run by a django-q2 cluster on its schedules (or once, from cron).
+"""The campaigns' tasks, run by the worker on their schedules (or once, from cron).
 
 =====================  ===============  ==========================================================
 schedule (by name)     every            task
@@ -8,9 +8,10 @@ campaigns: triggers    15 minutes       :func:`run_due_campaigns` — queue what
 campaigns: recover     10 minutes       :func:`recover_stale` — interrupted sends become unknown
 =====================  ===============  ==========================================================
 
-:func:`schedules_ensure` writes these rows (``django_q.Schedule``), idempotently by name, each
-time ``langganan worker`` starts. Each task returns a small dict, which django-q2 keeps in its
-task results (visible in the admin under Django Q).
+They are jobs of the project-wide registry (:mod:`langganan.core.jobs`, registered in
+:mod:`langganan.campaigns.jobs`), which records every run and writes the django-q2 schedules
+of every app's jobs (:func:`schedules_ensure`) each time ``langganan worker`` starts. The
+campaign triggers run per merchant; sending and recovery are one pass for every merchant.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from langganan.core.jobs import JobResult
+from langganan.core.jobs.registry import n
+from langganan.core.models import Merchant
 
 from .delivery import LEASE, DeliveryReport, outbox_deliver_due, outbox_recover_stale
 
@@ -33,20 +39,6 @@ logger = logging.getLogger(__name__)
 #: pile up behind each other (the schedule runs every minute).
 DELIVERY_BUDGET_S = 50.0
 DELIVERY_BATCH = 100
-
-
-@dataclass(frozen=True)
-class ScheduleSpec:
-    name: str
-    func: str
-    minutes: int
-
-
-SCHEDULES = (
-    ScheduleSpec("campaigns: outbox", "langganan.campaigns.worker.deliver_outbox", 1),
-    ScheduleSpec("campaigns: triggers", "langganan.campaigns.worker.run_due_campaigns", 15),
-    ScheduleSpec("campaigns: recover", "langganan.campaigns.worker.recover_stale", 10),
-)
 
 
 def worker_name() -> str:
@@ -85,32 +77,73 @@ def recover_stale() -> dict[str, int]:
 
 
 def schedules_ensure() -> dict[str, str]:
-    """Create or update the worker's schedules; returns what happened to each, by name
-    ("created", "updated" or "unchanged"). Rows are found by name, so it is safe to run at
-    every start and in several processes."""
-    from django_q.models import Schedule
+    """Create or update the schedules of every registered job (the campaigns' and the other
+    apps'); see :func:`langganan.core.jobs.services.schedules_ensure`."""
+    from langganan.core.jobs.services import schedules_ensure as ensure
 
-    outcome: dict[str, str] = {}
-    with transaction.atomic():
-        for spec in SCHEDULES:
-            found = list(Schedule.objects.select_for_update().filter(name=spec.name))
-            wanted = {
-                "func": spec.func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": spec.minutes,
-                "repeats": -1,
-            }
-            if not found:
-                Schedule.objects.create(name=spec.name, next_run=timezone.now(), **wanted)
-                outcome[spec.name] = "created"
-                continue
-            keep, *duplicates = found
-            for duplicate in duplicates:
-                duplicate.delete()
-            changed = [k for k, v in wanted.items() if getattr(keep, k) != v]
-            for key in changed:
-                setattr(keep, key, wanted[key])
-            if changed:
-                keep.save(update_fields=changed)
-            outcome[spec.name] = "updated" if changed or duplicates else "unchanged"
-    return outcome
+    return ensure()
+
+
+# -- as jobs of the registry ------------------------------------------------------------------
+
+NO_CAMPAIGNS = "no_campaigns"
+
+
+def triggers_job(*, merchant: Merchant, now: datetime, force: bool = False) -> JobResult:
+    """The merchant's active campaigns queue what is due (each campaign decides under its own
+    row lock, so a repeated or overlapping run queues nothing twice)."""
+    from .models import Campaign, CampaignStatus
+    from .services import campaigns_run_due
+
+    if not Campaign.objects.filter(merchant=merchant, status=CampaignStatus.ACTIVE).exists():
+        return JobResult(skipped=NO_CAMPAIGNS)
+    reports = campaigns_run_due(merchant=merchant, now=now)
+    return JobResult(
+        {
+            "campaigns": len(reports),
+            "queued": sum(r.queued for r in reports),
+            "holdout": sum(r.holdout for r in reports),
+        }
+    )
+
+
+def outbox_job(*, now: datetime, force: bool = False) -> JobResult:
+    return JobResult(deliver_outbox(budget_s=DELIVERY_BUDGET_S))
+
+
+def recover_job(*, now: datetime, force: bool = False) -> JobResult:
+    return JobResult(recover_stale())
+
+
+def triggers_text(result: dict) -> str:
+    if result.get("skipped") == NO_CAMPAIGNS:
+        return _("Skipped: no active campaign")
+    queued = result.get("queued", 0)
+    return ngettext(
+        "%(count)s message queued by %(campaigns)s campaigns",
+        "%(count)s messages queued by %(campaigns)s campaigns",
+        queued,
+    ) % {"count": n(queued), "campaigns": n(result.get("campaigns", 0))}
+
+
+def outbox_text(result: dict) -> str:
+    if not any(result.values()):
+        return _("Nothing due")
+    text = _("%(sent)s sent, %(failed)s failed") % {
+        "sent": n(result.get("sent", 0)),
+        "failed": n(result.get("failed", 0)),
+    }
+    if result.get("deferred"):
+        text += ", " + _("%(count)s waiting for quiet hours to end") % {
+            "count": n(result["deferred"])
+        }
+    return text
+
+
+def recover_text(result: dict) -> str:
+    count = result.get("unknown", 0)
+    return ngettext(
+        "%(count)s interrupted send marked uncertain",
+        "%(count)s interrupted sends marked uncertain",
+        count,
+    ) % {"count": n(count)}

@@ -1,11 +1,14 @@
-"""`langganan worker`: send the campaign outbox and run campaign triggers on a schedule.
+"""`langganan worker`: every recurring job on its schedule (see :mod:`langganan.core.jobs`):
+the nightly analysis, points expiry, tier review, birthdays, campaign triggers, the outbox,
+stale-send recovery and webhook retries.
 
     langganan worker            # a django-q2 cluster on the database: runs until stopped
-    langganan worker --once     # one pass of each task, then exit (cron, tests)
+    langganan worker --once     # one pass of each job (nightly ones where due), then exit
 
 The cluster needs nothing but the database (django-q2's ORM broker). At start the worker writes
-its schedules (:func:`~langganan.campaigns.worker.schedules_ensure`) and marks sends interrupted
-by a previous worker as ``unknown`` (see :mod:`langganan.campaigns.delivery`).
+the schedules of every registered job (:func:`~langganan.core.jobs.services.schedules_ensure`)
+and marks sends interrupted by a previous worker as ``unknown`` (see
+:mod:`langganan.campaigns.delivery`). Every run is recorded (the jobs page shows them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from langganan.core.commandline import domain_errors
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Run each task once, print a summary and exit.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run each job once (the nightly ones where due), print a summary and exit.",
+)
 @click.option(
     "--budget",
     type=click.FloatRange(min=0),
@@ -28,7 +35,7 @@ from langganan.core.commandline import domain_errors
 )
 @domain_errors
 def worker(once: bool, budget: float) -> None:
-    """Send campaign messages and run campaign triggers (a django-q2 cluster)."""
+    """Run the scheduled jobs: analysis, loyalty, campaigns, messages, webhooks (django-q2)."""
     from langganan.campaigns import worker as tasks
 
     if once:
@@ -49,22 +56,23 @@ def worker(once: bool, budget: float) -> None:
 
 
 def _run_once(tasks, budget: float) -> None:
-    """Each task in turn; one failing does not stop the others, but makes the exit status 1."""
+    """Each job in turn; one failing does not stop the others, but makes the exit status 1."""
+    from langganan.core.jobs import jobs
+    from langganan.core.jobs.models import JobRun
+    from langganan.core.jobs.services import job_run_due
+
     failed = []
-    steps = [
-        ("Interrupted sends marked unknown", tasks.recover_stale, lambda r: str(r["unknown"])),
-        ("Campaigns", tasks.run_due_campaigns, lambda r: str(r["result"])),
-        (
-            "Outbox",
-            lambda: tasks.deliver_outbox(budget_s=budget),
-            lambda r: " ".join(f"{k}={v}" for k, v in r.items()),
-        ),
-    ]
-    for label, run, show in steps:
-        try:
-            click.echo(f"{label}: {show(run())}")
-        except Exception as exc:  # noqa: BLE001 (reported, and the exit status says so)
-            failed.append(label)
-            click.echo(f"{label}: failed: {type(exc).__name__}: {exc}", err=True)
+    saved, tasks.DELIVERY_BUDGET_S = tasks.DELIVERY_BUDGET_S, budget
+    try:
+        for job in jobs():
+            for run in job_run_due(job=job, trigger=JobRun.Trigger.COMMAND):
+                label = job.schedule_name + (f" ({run.merchant.slug})" if run.merchant else "")
+                if run.outcome == JobRun.Outcome.FAILED:
+                    failed.append(label)
+                    click.echo(f"{label}: failed: {run.error}", err=True)
+                else:
+                    click.echo(f"{label}: {run.summary}")
+    finally:
+        tasks.DELIVERY_BUDGET_S = saved
     if failed:
         raise click.exceptions.Exit(1)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("langganan.web.urls")),
     path("", include("langganan.campaigns.web_urls")),
     path("", include("langganan.insights.urls")),
+    path("", include("langganan.core.jobs.urls")),
 ]

@@ -134,3 +134,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+from langganan.core.jobs.models import JobLock, JobRun  # noqa: E402, F401 (core's job tables)
