@@ -32,7 +32,7 @@ import pandas as pd
 from .lifecycle import LifecycleRules
 from .rfm import SEGMENT_ORDER
 
-__all__ = ["ALLOWED_SEGMENTS", "contradictions", "segment_for_stage"]
+__all__ = ["ALLOWED_SEGMENTS", "contradictions", "segment_for_stage", "segment_of"]
 
 #: The segments each stage may carry.
 ALLOWED_SEGMENTS: dict[str, frozenset[str]] = {
@@ -77,6 +77,16 @@ def segment_for_stage(
     return pd.Series(
         pd.Categorical.from_codes(codes, categories=categories), index=stage.index, name="segment"
     )
+
+
+def segment_of(stage: str, f_score: float, m_score: float, bins: int = 5) -> str | None:
+    """:func:`segment_for_stage` for one customer, without pandas (a sale updating its
+    customer's insight); None where the stage is unknown or a score is missing (NaN)."""
+    fm = 1.0 + 4.0 * ((float(f_score) + float(m_score)) / 2.0 - 1.0) / (bins - 1)
+    row = _BY_STAGE.get(stage)
+    if row is None or not fm >= 0:
+        return None
+    return row[0 if fm >= 4 else 1 if fm >= 3 else 2 if fm >= 2 else 3]
 
 
 def contradictions(customers: pd.DataFrame, rules: LifecycleRules | None = None) -> pd.DataFrame:

@@ -60,7 +60,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["STAGE_ORDER", "LifecycleRules", "lifecycle_stage", "expected_gap_days"]
+__all__ = [
+    "STAGE_ORDER",
+    "LifecycleRules",
+    "expected_gap_days",
+    "lifecycle_stage",
+    "stage_arrays",
+]
 
 #: Stage codes in the order of the categorical output.
 STAGE_ORDER: tuple[str, ...] = ("new", "active", "loyal", "at_risk", "lapsed")
@@ -213,22 +219,84 @@ def lifecycle_stage(
         ``summary``; with ``details=True`` a DataFrame with columns ``stage``,
         ``days_since_last``, ``expected_gap_days``, ``overdue_ratio`` (days since last /
         expected gap), ``days_overdue`` (days beyond the expected gap, at least 0),
-        ``risk_after_days`` and ``lapse_after_days`` (the silence thresholds). The stage is
-        missing where ``T`` or ``recency`` is missing.
+        ``risk_after_days`` and ``lapse_after_days`` (the silence thresholds), and
+        ``attrs["population_gap_days"]``, the population gap ``G`` used (kept with a run, so
+        one customer can later be staged alone against the same ``G``). The stage is missing
+        where ``T`` or ``recency`` is missing.
+    """
+    rules = rules or LifecycleRules()
+    frequency = _column(summary, "frequency")
+    orders = _column(summary, "orders") if "orders" in summary.columns else frequency + 1
+    parts = stage_arrays(
+        frequency,
+        _column(summary, "recency"),
+        _column(summary, "T"),
+        orders,
+        _aligned(p_alive, summary.index, "p_alive"),
+        _aligned(median_gap_days, summary.index, "median_gap_days"),
+        rules,
+        unit_days=unit_days,
+    )
+    stage = pd.Series(
+        pd.Categorical.from_codes(parts["code"], categories=list(STAGE_ORDER)),
+        index=summary.index,
+        name="stage",
+    )
+    if not details:
+        return stage
+    days_since, gap = parts["days_since_last"], parts["expected_gap_days"]
+    frame = pd.DataFrame(
+        {
+            "stage": stage,
+            "days_since_last": days_since,
+            "expected_gap_days": gap,
+            "overdue_ratio": days_since / gap,
+            "days_overdue": np.maximum(days_since - gap, 0.0),
+            "risk_after_days": parts["risk_after_days"],
+            "lapse_after_days": parts["lapse_after_days"],
+        },
+        index=summary.index,
+    )
+    frame.attrs["population_gap_days"] = float(parts["population_gap_days"])
+    return frame
+
+
+def stage_arrays(
+    frequency: np.ndarray,
+    recency: np.ndarray,
+    T: np.ndarray,
+    orders: np.ndarray,
+    p_alive: np.ndarray,
+    median_gap_days: np.ndarray,
+    rules: LifecycleRules | None = None,
+    *,
+    unit_days: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """The arithmetic of :func:`lifecycle_stage` on plain float arrays of equal length.
+
+    For callers that stage a handful of customers at a time (a sale updating its customer's
+    insight), where building a DataFrame would cost more than the rules themselves. NaN in
+    ``p_alive`` skips the probability rules, NaN in ``median_gap_days`` means no rhythm of
+    one's own.
+
+    Returns
+    -------
+    dict
+        ``code`` (int8 index into :data:`STAGE_ORDER`, -1 where ``T`` or ``recency`` is
+        missing), ``days_since_last``, ``expected_gap_days``, ``risk_after_days``,
+        ``lapse_after_days`` (arrays) and ``population_gap_days`` (the ``G`` used, a float).
     """
     rules = rules or LifecycleRules()
     if unit_days <= 0:
         raise ValueError("unit_days must be positive")
-    frequency = _column(summary, "frequency")
-    recency = _column(summary, "recency")
-    T = _column(summary, "T")
+    frequency = np.asarray(frequency, dtype=float)
+    recency = np.asarray(recency, dtype=float)
+    T = np.asarray(T, dtype=float)
+    alive = np.asarray(p_alive, dtype=float)
+    median_gap = np.asarray(median_gap_days, dtype=float)
     tenure = T * unit_days
-    orders = _column(summary, "orders") if "orders" in summary.columns else frequency + 1
-    alive = _aligned(p_alive, summary.index, "p_alive")
-    median_gap = _aligned(median_gap_days, summary.index, "median_gap_days")
-
     days_since = (T - recency) * unit_days
-    gap, _ = expected_gap_days(median_gap, frequency, rules)
+    gap, population_gap = expected_gap_days(median_gap, frequency, rules)
     risk_after = np.maximum(rules.risk_multiple * gap, rules.risk_floor_days)
     lapse_after = np.maximum(rules.lapse_multiple * gap, rules.lapse_floor_days)
     if rules.lapse_max_days is not None:
@@ -237,7 +305,7 @@ def lifecycle_stage(
 
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = (recency * unit_days / frequency) / median_gap
-    is_new = (tenure <= rules.new_window_days) & (orders <= rules.new_max_orders)
+    is_new = (tenure <= rules.new_window_days) & (np.asarray(orders) <= rules.new_max_orders)
     is_lapsed = (alive < rules.p_lapsed) | (
         (days_since > lapse_after) & ~(alive >= rules.p_silent_alive)
     )
@@ -248,25 +316,14 @@ def lifecycle_stage(
         [is_new, is_lapsed, is_at_risk, is_loyal], [_NEW, _LAPSED, _AT_RISK, _LOYAL], _ACTIVE
     ).astype(np.int8)
     code[np.isnan(days_since)] = -1  # unknown without recency and T
-    stage = pd.Series(
-        pd.Categorical.from_codes(code, categories=list(STAGE_ORDER)),
-        index=summary.index,
-        name="stage",
-    )
-    if not details:
-        return stage
-    return pd.DataFrame(
-        {
-            "stage": stage,
-            "days_since_last": days_since,
-            "expected_gap_days": gap,
-            "overdue_ratio": days_since / gap,
-            "days_overdue": np.maximum(days_since - gap, 0.0),
-            "risk_after_days": risk_after,
-            "lapse_after_days": lapse_after,
-        },
-        index=summary.index,
-    )
+    return {
+        "code": code,
+        "days_since_last": days_since,
+        "expected_gap_days": gap,
+        "risk_after_days": risk_after,
+        "lapse_after_days": lapse_after,
+        "population_gap_days": population_gap,
+    }
 
 
 def _column(summary: pd.DataFrame, name: str) -> np.ndarray:

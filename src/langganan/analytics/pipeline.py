@@ -517,6 +517,8 @@ def run_pipeline(
         summary, customers["p_alive"], customers["median_gap_days"], details=True
     )
     customers = customers.join(stages)
+    # the population gap G the stages were measured with, for staging one customer later
+    models["lifecycle"] = {"population_gap_days": stages.attrs["population_gap_days"]}
     customers["rfm_segment"] = customers["segment"]
     customers["segment"] = segment_for_stage(
         customers["stage"], customers["f_score"], customers["m_score"]

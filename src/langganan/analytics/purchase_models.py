@@ -243,7 +243,11 @@ def fit_and_predict(
         spend = np.where(np.isfinite(spend), spend, per_visit)
     else:
         spend = np.full(n, per_visit)
-    reports["spend"] = {"model": "gamma_gamma" if gg is not None else "mean_per_visit"}
+    reports["spend"] = {
+        "model": "gamma_gamma" if gg is not None else "mean_per_visit",
+        # the fallback spend per visit (kept so one customer's CLV can be recomputed alone)
+        "mean_per_visit": _number(per_visit),
+    }
 
     if final is None:
         note = np.full(n, "no_repeat_buyers", dtype=object)

@@ -27,6 +27,9 @@ vouchers.
 redeemed are given back up to ``round(share × amount)`` in total, so nothing is reversed twice;
 vouchers used are given back when the sale is refunded in full; a tab charge is credited back
 before any money is returned.
+
+A sale with a customer also updates the customer's stored insight in the same transaction
+(:mod:`langganan.insights.live`); a refund does not (the engine counts only sales).
 """
 
 from __future__ import annotations
@@ -760,6 +763,10 @@ def _checkout_effects(
         _balances(customer, member, tier_change is not None, None if reread else accounts)
     )
     result["receipt_line"] = _receipt_line(quote, result)
+    if customer is not None:  # the customer's insight follows the sale (never failing it)
+        from langganan.insights.live import insight_after_sale
+
+        insight_after_sale(merchant=merchant, customer_id=customer.pk)
     from langganan.webhooks.services import webhook_emit
 
     webhook_emit(

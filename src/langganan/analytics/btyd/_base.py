@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 
 import numpy as np
 from scipy.optimize import minimize
@@ -329,6 +330,43 @@ class BaseFitter:
         self.penalizer = penalizer
         self.prior = prior
         self.max_iter = max_iter
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, float], **settings: Any) -> Self:
+        """A fitted model from stored parameters, without fitting (no data needed).
+
+        For predicting with the parameters of an earlier fit (e.g. ``report(model)["params"]``
+        as an insight run keeps them): only ``params_`` is set, so predictions work, while
+        what comes from the fit itself (standard errors, covariance, log-likelihood) is absent.
+
+        Parameters
+        ----------
+        params : mapping
+            A value for every parameter of the model (extra keys, e.g. a fixed setting such
+            as MBG/CNBD-k's ``k``, are kept as given).
+        **settings
+            Passed to the constructor.
+
+        Raises
+        ------
+        ValueError
+            When a parameter is missing, not finite or not positive.
+        """
+        values = {name: float(v) for name, v in params.items() if v is not None}
+        bad = [
+            p
+            for p in cls._param_names
+            if not (np.isfinite(values.get(p, np.nan)) and values[p] > 0)
+        ]
+        if bad:
+            raise ValueError(
+                ERR_BAD_SETTING.format(
+                    name="params", what=f"positive values for {cls._param_names}", value=params
+                )
+            )
+        model = cls(**settings)
+        model.params_ = values
+        return model
 
     def _check_settings(self) -> None:
         pen = self.penalizer

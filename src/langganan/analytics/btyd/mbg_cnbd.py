@@ -27,6 +27,7 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -367,6 +368,16 @@ class MBGCNBD(RFMModel):
         super().__init__(penalizer, prior=prior, max_iter=max_iter)
         self.k = k
         self.k_max = k_max
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, float], **settings: Any) -> Self:
+        """:meth:`BaseFitter.from_params`; ``params`` also holds the order ``k``."""
+        k = params.get("k")
+        if k is None or not float(k).is_integer() or float(k) < 1:
+            raise ValueError(ERR_BAD_SETTING.format(name="k", what="a positive integer", value=k))
+        model = super().from_params(params, **{"k": int(k), **settings})
+        model.k_ = int(k)
+        return model
 
     def _check_settings(self) -> None:
         super()._check_settings()

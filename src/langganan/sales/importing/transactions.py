@@ -132,6 +132,7 @@ class TransactionImport(FileImport):
         self._categories: dict[str, int] = {}
         self._outlets: dict[str, int] = {}
         self._created_customer_ids: list[int] = []
+        self._buyer_ids: set[int] = set()  # customers with a sale in this import
 
     # -- hooks of the import frame ------------------------------------------------------------
 
@@ -158,6 +159,10 @@ class TransactionImport(FileImport):
 
     def finish(self) -> None:
         self._settle_joined_dates()
+        # the buyers' insights follow their imported sales (never failing the import)
+        from langganan.insights.live import insights_after_import
+
+        insights_after_import(merchant=self.merchant, customer_ids=self._buyer_ids)
 
     def _groups(self, rows):
         """Consecutive rows that make one transaction (see the module docstring)."""
@@ -523,6 +528,7 @@ class TransactionImport(FileImport):
         ]
         created = Transaction.objects.bulk_create(rows, batch_size=500)
         self.report.transactions_created += len(created)
+        self._buyer_ids.update(d.customer_id for d in fresh if d.customer_id is not None)
         items = [
             LineItem(
                 transaction_id=txn.pk,
