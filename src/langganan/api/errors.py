@@ -7,9 +7,13 @@ written as the client sent it (``lines[0].quantity``). A refused voucher adds it
 Status codes: domain ``NotFound`` → 404 (and a voucher code the merchant does not have);
 ``InvalidInput`` (a refused voucher too) and
 ``InsufficientBalance`` → 422; ``Conflict`` → 409, except an idempotency key reused with a
-different request → 422; request validation → 422; a body that is not JSON → 400; a missing,
-unknown or revoked API key → 401. Anything else is logged and answered with a 500 problem — the
-last resort, which no input should reach.
+different request → 422; a receipt number (``external_id``) already recorded → 409 naming the
+recorded sale in ``existing_transaction``; any other database integrity error → 409 (a
+duplicate) or 422 (another broken constraint); request validation → 422; a body that is not
+JSON → 400; a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` → 413; a missing, unknown or revoked
+API key → 401; an unknown path under ``/api/v1/``, whatever the method → 404; a method the
+path does not take → 405. Anything else is logged and answered with a 500 problem — the last
+resort, which no input should reach.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import json
 import logging
 from typing import Any
 
-from django.db import DataError, OperationalError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from langganan.core.errors import Conflict, InvalidInput, LanggananError, NotFound
@@ -43,6 +50,10 @@ CODE_SERVER = "server_error"
 CODE_BUSY = "busy"
 CODE_OUT_OF_RANGE = "out_of_range"
 CODE_NOT_FOUND = "not_found"
+CODE_TOO_LARGE = "request_too_large"
+CODE_METHOD_NOT_ALLOWED = "method_not_allowed"
+CODE_DUPLICATE = "duplicate"
+CODE_CONSTRAINT = "constraint_violated"
 
 MSG_VALIDATION = "the request has invalid fields"
 MSG_UNAUTHORIZED = (
@@ -54,6 +65,10 @@ MSG_SERVER = "something went wrong on our side; the error was logged"
 MSG_BUSY = "the database is busy; retry the request"
 MSG_OUT_OF_RANGE = "a number in the request is out of range"
 MSG_NO_ROUTE = "there is no such API endpoint"
+MSG_TOO_LARGE = "the request body is larger than the limit of {limit} bytes"
+MSG_METHOD_NOT_ALLOWED = "this endpoint does not take {method}; it takes {allowed}"
+MSG_DUPLICATE = "the request conflicts with a record that already exists"
+MSG_CONSTRAINT = "the request breaks a rule of the recorded data"
 MSG_KEY_MISSING = "the Idempotency-Key header is required for this request"
 MSG_KEY_INVALID = "the Idempotency-Key header must be 1 to 255 printable ASCII characters"
 
@@ -63,6 +78,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
@@ -131,6 +147,7 @@ def domain_problem(exc: LanggananError) -> dict[str, Any]:
     reason = getattr(exc, "reason", None)
     if reason:
         extra["reason"] = reason
+    extra.update(getattr(exc, "problem_extra", None) or {})
     errors = [{"field": exc.field, "detail": exc.message}] if exc.field else None
     return problem_body(status, exc.code, exc.message, errors=errors, **extra)
 
@@ -191,6 +208,28 @@ def _busy(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(problem_body(503, CODE_BUSY, MSG_BUSY), headers={"Retry-After": "1"})
 
 
+def _too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem_response(problem_body(413, CODE_TOO_LARGE, MSG_TOO_LARGE.format(limit=limit)))
+
+
+def is_duplicate(exc: IntegrityError) -> bool:
+    """Whether an integrity error is a unique constraint (on PostgreSQL or SQLite)."""
+    cause = exc.__cause__
+    if cause is not None and type(cause).__name__ == "UniqueViolation":
+        return True
+    return "UNIQUE constraint failed" in str(exc)
+
+
+def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    """The last line for a database constraint no service turned into a domain error: a
+    duplicate is a 409, any other broken constraint a 422 — never a 500."""
+    logger.warning("integrity error in %s %s: %s", request.method, request.path, exc)
+    if is_duplicate(exc):
+        return problem_response(problem_body(409, CODE_DUPLICATE, MSG_DUPLICATE))
+    return problem_response(problem_body(422, CODE_CONSTRAINT, MSG_CONSTRAINT))
+
+
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exc)
     return problem_response(problem_body(500, CODE_SERVER, MSG_SERVER))
@@ -207,9 +246,20 @@ def install_handlers(api) -> None:
     api.add_exception_handler(decimal.InvalidOperation, _out_of_range)
     api.add_exception_handler(OverflowError, _out_of_range)
     api.add_exception_handler(OperationalError, _busy)
+    api.add_exception_handler(IntegrityError, _integrity_error)
+    api.add_exception_handler(RequestDataTooBig, _too_large)
     api.add_exception_handler(Http404, not_found_view)
 
 
+@csrf_exempt  # the API takes no cookies: a POST to an unknown path is a 404, not a CSRF page
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Any other path under /api/v1/: a 404 problem rather than an HTML page."""
+    """Any other path under /api/v1/, with any method: a 404 problem rather than an HTML page."""
     return problem_response(problem_body(404, CODE_NOT_FOUND, MSG_NO_ROUTE))
+
+
+def method_not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
+    """A known path called with a method it does not take: a 405 problem with ``Allow``."""
+    detail = MSG_METHOD_NOT_ALLOWED.format(method=request.method, allowed=allowed)
+    return problem_response(
+        problem_body(405, CODE_METHOD_NOT_ALLOWED, detail), headers={"Allow": allowed}
+    )

@@ -130,6 +130,15 @@ class FieldErrorOut(Schema):
     detail: str
 
 
+class ExistingSaleOut(Schema):
+    """The sale already recorded under a receipt number (``external_id``)."""
+
+    id: int
+    external_id: str
+    occurred_at: datetime
+    total: str
+
+
 class ProblemOut(Schema):
     """RFC 9457 problem details (``application/problem+json``)."""
 
@@ -140,6 +149,10 @@ class ProblemOut(Schema):
     code: str = Field(description="machine-readable error code")
     errors: list[FieldErrorOut] | None = None
     reason: str | None = Field(None, description="why a voucher was refused")
+    existing_transaction: ExistingSaleOut | None = Field(
+        None,
+        description="for code receipt_exists: the sale already recorded with this external_id",
+    )
 
 
 # -- requests ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from langganan.core.errors import InvalidInput, LanggananError, NotFound
+from langganan.core.errors import Conflict, InvalidInput, LanggananError, NotFound
 from langganan.core.models import Merchant, Outlet
 from langganan.customers.models import Customer
 from langganan.loyalty.checkout import CheckoutRequest, checkout
@@ -28,6 +28,7 @@ ERR_OTHER_MERCHANT_OUTLET = "the outlet belongs to another merchant"
 ERR_KEY_NOT_FOUND = "no API key with this prefix"
 ERR_KEY_ALREADY_REVOKED = "this API key was already revoked"
 ERR_NAME_TOO_LONG = "the name is at most 100 characters"
+ERR_SALE_CONFLICT = "the sale conflicts with a record that already exists; it was not recorded"
 COUNTER_SOURCE = "pos"
 
 
@@ -151,7 +152,9 @@ def sale_batch_record(
 
     Returns, per item, the checkout result (a replay when the item was recorded before) or the
     domain error that refused it; one refused sale does not stop the others, and sending the
-    same batch again records nothing new.
+    same batch again records nothing new. A sale whose receipt number is already recorded under
+    another key is refused with :class:`~langganan.loyalty.checkout.ReceiptExists` (a 409 that
+    names the recorded sale); any other integrity error refuses that sale alone, as a conflict.
     """
     results: list[dict | LanggananError] = []
     for item in items:
@@ -167,4 +170,6 @@ def sale_batch_record(
             )
         except LanggananError as exc:
             results.append(exc)
+        except IntegrityError:  # rolled back with its own transaction; the others go on
+            results.append(Conflict(ERR_SALE_CONFLICT, code="duplicate"))
     return results

@@ -6,11 +6,14 @@ is in INSTALLED_APPS, so they are served from our own static files, never from a
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+import functools
+
+from django.urls import URLPattern, include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from .auth import ApiKeyAuth
-from .errors import PROBLEM_CONTENT_TYPE, install_handlers, not_found_view
+from .errors import PROBLEM_CONTENT_TYPE, install_handlers, method_not_allowed, not_found_view
 from .routers import checkout, customers, transactions, vouchers
 
 DESCRIPTION = """\
@@ -58,7 +61,32 @@ install_handlers(api)
 for module in (customers, checkout, transactions, vouchers):
     api.add_router("/", module.router)
 
+
+def _problem_for_wrong_method(view):
+    """Ninja answers a method a path does not take with an empty HTML 405; the API's own
+    answers are problems, so that one is too."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and response.get("Content-Type", "").startswith("text/html"):
+            return method_not_allowed(request, response.get("Allow", ""))
+        return response
+
+    return wrapped
+
+
+# (not named ``app_name``: ``include()`` of this module would take it as the module's namespace)
+api_patterns, api_app, api_namespace = api.urls
+for pattern in api_patterns:
+    if not isinstance(pattern, URLPattern):
+        continue
+    if pattern.name == "api-root":  # named for the OpenAPI paths; Ninja's own is an HTML 404
+        pattern.callback = not_found_view
+    else:
+        pattern.callback = csrf_exempt(_problem_for_wrong_method(pattern.callback))
+
 urlpatterns = [
-    path("", api.urls),
+    path("", include((api_patterns, api_app), namespace=api_namespace)),
     re_path(r"^.*$", not_found_view),
 ]

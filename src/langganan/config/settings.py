@@ -9,6 +9,9 @@ SECRET_KEY          Django secret key (default: generated once and kept in the d
 DEBUG               1/true/yes to enable debug mode (default off)
 ALLOWED_HOSTS       comma-separated host names (default 127.0.0.1,localhost)
 CSRF_TRUSTED_ORIGINS comma-separated origins, e.g. https://crm.example.id
+SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD,
+SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE, SECURE_PROXY_SSL_HEADER  HTTPS in production
+DATA_UPLOAD_MAX_MEMORY_SIZE  the largest request body, in bytes (default 2.5 MiB)
 PUBLIC_BASE_URL     the address customers reach (opt-out links), default http://127.0.0.1:8000
 EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL,
 DEFAULT_FROM_EMAIL  the SMTP server campaign emails go out through (default localhost:25)
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from langganan.config.env import env_bool, env_list
+from langganan.config.env import env_bool, env_header, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("LANGGANAN_DATA_DIR", Path.cwd() / "data")).resolve()
@@ -167,9 +170,24 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
 SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# -- HTTPS and request limits (README "Production settings") ------------------------------------
+# Off by default: the demo and the tests run on plain http://127.0.0.1. A deployment behind
+# HTTPS sets these in its environment, and `django-admin check --deploy` is then clean.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
-X_FRAME_OPTIONS = "DENY"
+#: The header a TLS-terminating proxy (nginx, Caddy) sets, "X-Forwarded-Proto: https": only
+#: behind a proxy that always sets it (else a client could claim HTTPS).
+SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
+#: The largest request body read (the POS API answers a larger one 413); files uploaded to the
+#: import pages are not counted. Django's default, 2.5 MiB: a full offline batch of 500 sales
+#: is well under it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 LOGGING = {
     "version": 1,

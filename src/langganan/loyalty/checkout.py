@@ -42,7 +42,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from langganan.core import settings_cache
@@ -109,6 +109,10 @@ ERR_KEY_IN_USE = (
     "a request with this idempotency key is still being processed; retry in a moment to get its "
     "result"
 )
+ERR_RECEIPT_EXISTS = (
+    "a sale with receipt number {external_id} is already recorded (transaction {id}); it was "
+    "not recorded again"
+)
 ERR_SALE_NOT_FOUND = "sale not found"
 ERR_NOT_A_SALE = "only a sale can be refunded"
 ERR_REFUND_AMOUNT = (
@@ -121,6 +125,37 @@ class KeyInUse(Conflict):
     """The first request with this idempotency key is still running (PostgreSQL only)."""
 
     code = "idempotency_key_in_use"
+
+
+class ReceiptExists(Conflict):
+    """A sale with this receipt number (``external_id``) is already recorded under another
+    idempotency key: a till that lost its key and retries with a new one. Nothing is recorded;
+    ``problem_extra`` names the recorded sale."""
+
+    code = "receipt_exists"
+
+    def __init__(self, sale: Transaction):
+        super().__init__(
+            ERR_RECEIPT_EXISTS.format(external_id=sale.external_id, id=sale.pk),
+            field="external_id",
+        )
+        self.sale_id = sale.pk
+        self.problem_extra = {
+            "existing_transaction": {
+                "id": sale.pk,
+                "external_id": sale.external_id,
+                "occurred_at": sale.occurred_at.isoformat(),
+                "total": str(sale.total),
+            }
+        }
+
+
+def _receipt_conflict(merchant: Merchant, external_id: str | None) -> ReceiptExists | None:
+    """The error for a sale whose receipt number is already recorded, if it is."""
+    if not external_id:
+        return None
+    sale = Transaction.objects.filter(merchant=merchant, external_id=external_id).first()
+    return ReceiptExists(sale) if sale is not None else None
 
 
 # -- request and result ------------------------------------------------------------------------
@@ -607,23 +642,30 @@ def checkout(
     then, on PostgreSQL, it raises :class:`KeyInUse` while the first is still running.
     """
     fingerprint = request.fingerprint()
-    with one_unit():  # a sale with all its rewards, or nothing
-        if refuse_while_running and idempotency_key:
-            _refuse_if_running(merchant=merchant, operation="checkout", key=idempotency_key)
-        claimed = _claim_key(
-            merchant=merchant,
-            outlet=outlet,
-            operation="checkout",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-        )
-        if isinstance(claimed, dict):
-            return claimed
-        record = claimed
-        result = _checkout_effects(merchant=merchant, outlet=outlet, request=request)
-        record.response = result
-        record.transaction_id = result["transaction"]["id"]
-        record.save(update_fields=["response", "transaction"])
+    try:
+        with one_unit():  # a sale with all its rewards, or nothing
+            if refuse_while_running and idempotency_key:
+                _refuse_if_running(merchant=merchant, operation="checkout", key=idempotency_key)
+            claimed = _claim_key(
+                merchant=merchant,
+                outlet=outlet,
+                operation="checkout",
+                key=idempotency_key,
+                fingerprint=fingerprint,
+            )
+            if isinstance(claimed, dict):
+                return claimed
+            record = claimed
+            result = _checkout_effects(merchant=merchant, outlet=outlet, request=request)
+            record.response = result
+            record.transaction_id = result["transaction"]["id"]
+            record.save(update_fields=["response", "transaction"])
+    except IntegrityError as exc:
+        # the unit is rolled back; no look-up before the insert, so a sale costs nothing more
+        conflict = _receipt_conflict(merchant, request.external_id)
+        if conflict is None:
+            raise
+        raise conflict from exc
     return {**result, "replayed": False}
 
 

@@ -12,7 +12,9 @@ PROBLEMS = {
     401: ProblemOut,
     404: ProblemOut,
     409: ProblemOut,
+    413: ProblemOut,
     422: ProblemOut,
+    429: ProblemOut,
     500: ProblemOut,
     503: ProblemOut,
 }
