@@ -178,6 +178,7 @@ def _register_commands() -> None:
     from langganan.demo.commands import demo, serve
     from langganan.insights.commands import analyze
     from langganan.loyalty.commands import loyalty
+    from langganan.privacy.commands import customers
     from langganan.sales.commands import export_cmd, import_cmd
     from langganan.webhooks.commands import webhooks
 
@@ -191,6 +192,7 @@ def _register_commands() -> None:
     cli.add_command(apikey)
     cli.add_command(campaigns)
     cli.add_command(worker)
+    cli.add_command(customers)
 
 
 _register_commands()

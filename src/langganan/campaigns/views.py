@@ -20,6 +20,7 @@ from langganan.core.errors import InvalidInput, LanggananError, NotFound
 from langganan.core.jobs.selectors import worker_running
 from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
+from langganan.privacy import audit
 from langganan.web.access import merchant_for_request, merchant_zone
 
 from . import audiences, selectors, services, templating
@@ -83,6 +84,7 @@ def _preview(request, merchant, campaign: Campaign) -> dict:
         customer = _get(selectors.preview_customer_get, merchant=merchant, customer_id=customer_id)
     rendered = error = None
     if customer is not None:
+        audit.record(request, merchant, "message.preview", customer, campaign=campaign.pk)
         try:
             rendered = services.message_preview(
                 campaign=campaign, customer=customer, language=language

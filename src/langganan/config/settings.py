@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "langganan.api",
     "langganan.webhooks",
     "langganan.campaigns",
+    "langganan.privacy",  # personal-data rights (UU PDP 27/2022) and the audit log
     "langganan.web",
     "django_q",  # the campaign worker: a database-backed task queue with schedules
 ]

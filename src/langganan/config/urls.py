@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("langganan.campaigns.web_urls")),
     path("", include("langganan.insights.urls")),
     path("", include("langganan.core.jobs.urls")),
+    path("", include("langganan.privacy.urls")),
 ]

@@ -151,6 +151,7 @@ def consent_record(
     """Append a grant or withdrawal; the latest event per channel is the current state."""
     if channel not in Channel.values:
         raise InvalidInput(ERR_CHANNEL_INVALID, field="channel")
+    _audit_consent(customer, channel, granted, source)
     return ConsentEvent.objects.create(
         merchant_id=customer.merchant_id,
         customer=customer,
@@ -159,4 +160,18 @@ def consent_record(
         source=source,
         wording_version=wording_version,
         occurred_at=occurred_at or timezone.now(),
+    )
+
+
+def _audit_consent(customer: Customer, channel: str, granted: bool, source: str) -> None:
+    from langganan.privacy import audit  # the privacy app builds on this one
+
+    audit.record(
+        None,
+        customer.merchant,
+        "consent.change",
+        customer,
+        actor=source[:150],
+        channel=channel,
+        granted=granted,
     )

@@ -263,9 +263,11 @@ class AccountAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         from langganan.loyalty.tab import tab_set_limit
+        from langganan.privacy import audit
 
         if obj.kind == AccountKind.TAB and "floor" in form.changed_data:
             tab_set_limit(customer=obj.customer, limit=-obj.floor, at=timezone.now())
+            audit.record(request, obj.merchant, "tab.limit", obj.customer, limit=-obj.floor)
 
 
 @admin.register(Journal)

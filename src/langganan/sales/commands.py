@@ -100,10 +100,13 @@ def export_cmd(what, path, merchant_slug):
     """Export customers or transactions to CSV or .xlsx (by the file's extension)."""
     from langganan.core.errors import LanggananError
     from langganan.core.selectors import merchant_get
+    from langganan.privacy import audit
     from langganan.sales.exporting import export_table
 
     try:
-        count = export_table(merchant=merchant_get(slug=merchant_slug), what=what, path=path)
+        merchant = merchant_get(slug=merchant_slug)
+        count = export_table(merchant=merchant, what=what, path=path)
+        audit.record(None, merchant, "export.table", table=what, rows=count)
     except LanggananError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Exported {count} {what} rows to {path}")

@@ -28,6 +28,7 @@ from langganan.insights.selectors import customer_insight_get
 from langganan.insights.summary import accuracy_lines
 from langganan.loyalty.card import QR_CONTENT_TYPES, member_card_get, member_card_qr
 from langganan.loyalty.selectors import customer_loyalty_get
+from langganan.privacy import audit
 from langganan.sales.selectors import (
     customer_sales_summary,
     customers_with_sales_stats,
@@ -85,6 +86,10 @@ def customer_list(request, slug: str):
         customers=customer_search(merchant=merchant, query=query)
     )
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    if query:
+        audit.record(
+            request, merchant, "customer.search", query=query, results=page.paginator.count
+        )
     return _render_for_merchant(
         request,
         merchant,
@@ -102,6 +107,7 @@ def customer_detail(request, slug: str, pk: int):
         customer = customer_get(merchant=merchant, customer_id=pk)
     except NotFound as exc:
         raise Http404 from exc
+    audit.record(request, merchant, "customer.view", customer)
     current = consent_current(customer=customer)
     transactions = transactions_for_customer(merchant=merchant, customer=customer)
     page = Paginator(transactions, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
