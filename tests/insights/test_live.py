@@ -248,6 +248,7 @@ def test_a_failing_update_is_logged_and_the_sale_still_succeeds(cafe, commits, m
         with connection.cursor() as cursor:  # a database error: PostgreSQL aborts the block
             cursor.execute("SELECT no_such_column FROM insights_customerinsight")
 
+    monkeypatch.setattr(live, "_update_one", broken)  # the sale's path
     monkeypatch.setattr(live, "_update_chunk", broken)
     with caplog.at_level(logging.ERROR, logger="langganan.insights.live"):
         result = _sell(commits, merchant, before.customer, "live-broken")

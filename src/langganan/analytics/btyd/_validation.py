@@ -200,6 +200,8 @@ def compress_rows(
     cols = [np.asarray(c, dtype=np.float64).ravel() for c in columns]
     n = len(cols[0])
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    if n <= 1:  # nothing to merge (one customer's live update): skip the hashing
+        return cols, w.copy(), np.zeros(n, dtype=np.intp)
     # Code each column by its distinct values, then combine the codes into one integer key
     # (mixed radix). Hash-based factorisation (sorting only the distinct values) is several
     # times faster than np.unique, which sorts every row.
