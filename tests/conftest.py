@@ -60,3 +60,13 @@ def outlet(merchant):
     from tests.factories import OutletFactory
 
     return OutletFactory(merchant=merchant)
+
+
+@pytest.fixture(autouse=True)
+def _forget_remembered_sign_in_locks():
+    """Each worker remembers locked addresses in memory (langganan.staff.guard); a test's
+    database is rolled back after it, so its memory must go too."""
+    yield
+    from langganan.staff.guard import forget_all
+
+    forget_all()

@@ -125,7 +125,7 @@ def outlet_create_cmd(merchant_slug: str, code: str, name: str, city: str, addre
 
 @cli.group()
 def user() -> None:
-    """Create staff logins."""
+    """Create staff logins and lift their locks."""
 
 
 @user.command("create")
@@ -168,6 +168,23 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
     click.echo(f"User {username} created as {role} of {merchant_slug}.")
     if generated:
         click.echo(f"Password (shown once): {password}")
+
+
+@user.command("unlock")
+@click.argument("username", required=False)
+@click.option("--address", default=None, help="Also lift the locks of this IP address.")
+def user_unlock_cmd(username: str | None, address: str | None) -> None:
+    """Lift the login lock of USERNAME (too many wrong passwords) at once."""
+    from langganan.staff.guard import lock_lift
+
+    if not username and not address:
+        raise click.UsageError("give a USERNAME, --address IP, or both")
+    lifted = lock_lift(username=username, address=address)
+    who = " and ".join(filter(None, [username, address and f"address {address}"]))
+    if lifted:
+        click.echo(f"Unlocked {who}: {lifted} lock(s) lifted.")
+    else:
+        click.echo(f"{who} was not locked; its failed attempts were cleared.")
 
 
 def _register_commands() -> None:

@@ -12,7 +12,7 @@ from django.urls import URLPattern, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from .auth import ApiKeyAuth
+from .auth import ApiKeyAuth, TooManyWrongKeys, too_many_wrong_keys
 from .errors import PROBLEM_CONTENT_TYPE, install_handlers, method_not_allowed, not_found_view
 from .routers import checkout, customers, transactions, vouchers
 
@@ -58,6 +58,7 @@ api = PosApi(
     openapi_url="/openapi.json",
 )
 install_handlers(api)
+api.add_exception_handler(TooManyWrongKeys, too_many_wrong_keys)
 for module in (customers, checkout, transactions, vouchers):
     api.add_router("/", module.router)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -68,11 +69,13 @@ INSTALLED_APPS = [
     "langganan.webhooks",
     "langganan.campaigns",
     "langganan.privacy",  # personal-data rights (UU PDP 27/2022) and the audit log
+    "langganan.staff",  # sign-in protection, the password hasher, the staff page
     "langganan.web",
     "django_q",  # the campaign worker: a database-backed task queue with schedules
 ]
 
 MIDDLEWARE = [
+    "langganan.staff.middleware.LockedLoginMiddleware",  # a locked address's login flood: 429
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,6 +151,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Argon2id at 19 MiB, 2 passes, 1 lane (about 20 ms a check here, PBKDF2's default 250 ms
+# or more); hashes of the other hashers are still accepted and re-hashed at the next login.
+PASSWORD_HASHERS = [
+    "langganan.staff.hashers.StaffArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Sign-in protection (langganan/staff/guard.py; README "Login protection"): failures are
+# counted in the database, shared by every worker process.
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
+LOGIN_FAILURE_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_FAILURE_MINUTES", "15")))
+LOGIN_LOCK_DURATION = timedelta(minutes=int(os.environ.get("LOGIN_LOCK_MINUTES", "15")))
+API_KEY_FAILURES_PER_ADDRESS = int(os.environ.get("API_KEY_FAILURES_PER_ADDRESS", "20"))
+API_KEY_FAILURE_WINDOW = timedelta(minutes=int(os.environ.get("API_KEY_FAILURE_MINUTES", "10")))
+API_KEY_LOCK_DURATION = timedelta(minutes=int(os.environ.get("API_KEY_LOCK_MINUTES", "10")))
+#: Password checks running at once on this machine (all worker processes together), and how
+#: long a login waits for one before it is answered "coba lagi" (429).
+LOGIN_CONCURRENT_PASSWORD_CHECKS = int(os.environ.get("LOGIN_CONCURRENT_PASSWORD_CHECKS", "1"))
+LOGIN_PASSWORD_CHECK_WAIT = float(os.environ.get("LOGIN_PASSWORD_CHECK_WAIT", "0.2"))
+#: Reverse proxies in front of the app: the client's address is read from X-Forwarded-For,
+#: that many entries from the right (0: the connection's own address).
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]

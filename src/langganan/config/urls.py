@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("langganan.campaigns.web_urls")),
     path("", include("langganan.insights.urls")),
     path("", include("langganan.core.jobs.urls")),
+    path("", include("langganan.staff.urls")),
     path("", include("langganan.privacy.urls")),
 ]

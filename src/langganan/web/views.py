@@ -53,6 +53,14 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        """A login refused unchecked (locked, or the server busy) is a 429 with Retry-After."""
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
 
 @require_safe
 def home(request):

@@ -1,0 +1,12 @@
+"""The staff page, mounted at the site root under ``m/<slug>/staff/``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("m/<slug:slug>/staff/", views.staff_list, name="list"),
+    path("m/<slug:slug>/staff/<int:pk>/unlock/", views.staff_unlock_view, name="unlock"),
+]
