@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from langganan.analytics.btyd import ParetoNBD
@@ -33,7 +34,7 @@ from langganan.loyalty.cashier import customer_card_get
 from langganan.loyalty.checkout import BasketLine, CheckoutRequest, RefundRequest
 from langganan.sales.importing import transactions_import
 from langganan.sales.models import Transaction
-from tests.factories import CustomerFactory, MerchantFactory, OutletFactory
+from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory, OutletFactory
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MODELS = {"mbg_cnbd": MBGCNBD, "pareto_nbd": ParetoNBD}
@@ -149,6 +150,23 @@ def test_a_lapsed_customers_sale_makes_her_active_at_once_on_her_card(cafe, comm
     card = customer_card_get(merchant=merchant, member_code=customer.member_code)
     assert card.lifecycle == after.lifecycle and card.segment == after.segment
     assert card.p_alive == pytest.approx(after.p_alive)
+
+
+def test_her_page_says_when_a_sale_last_updated_her_insight(cafe, commits, client):
+    merchant, _run = cafe
+    before = _lapsed(merchant)
+    assert before.live_updated_at is None  # as the run computed it
+    url = reverse("web:customer_detail", kwargs={"slug": merchant.slug, "pk": before.customer_id})
+    client.force_login(MembershipFactory(merchant=merchant, role="owner").user)
+    assert "Diperbarui setelah belanja terakhirnya" not in client.get(url).content.decode()
+
+    started = timezone.now()
+    _sell(commits, merchant, before.customer, "live-page")
+
+    after = CustomerInsight.objects.get(customer=before.customer)
+    assert started <= after.live_updated_at <= timezone.now()
+    html = client.get(url).content.decode()
+    assert "Dihitung per" in html and "Diperbarui setelah belanja terakhirnya" in html
 
 
 def test_the_update_equals_the_engine_on_her_new_summary_with_the_stored_parameters(cafe, commits):

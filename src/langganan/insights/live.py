@@ -132,6 +132,7 @@ UPDATED_FIELDS = (
     "clv_note",
     "next_purchase_date",
     "evidence",
+    "live_updated_at",
 )
 
 
@@ -599,6 +600,7 @@ def _insight_values(
         models.rules,
     )
     evidence_rules = models.settings.evidence
+    updated_at = timezone.now()
     for i, (customer_id, summary, end_day) in enumerate(members):
         if stages["code"][i] < 0:  # pragma: no cover - T and recency are always known here
             continue
@@ -635,6 +637,7 @@ def _insight_values(
                 "clv_note": str(predicted["note"][i] or ""),
                 "next_purchase_date": next_date,
                 "evidence": evidence,
+                "live_updated_at": updated_at,
             },
         )
 

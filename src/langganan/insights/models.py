@@ -108,6 +108,8 @@ class CustomerInsight(models.Model):
     usual_order = models.JSONField(default=list, blank=True)
     cross_sell = models.JSONField(default=list, blank=True)
     up_sell = models.JSONField(default=list, blank=True)
+    # when a sale last updated the row (insights.live); null: as the run computed it
+    live_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer insight")
