@@ -92,7 +92,7 @@ def test_erasure_leaves_no_personal_value_in_any_text_column_and_the_books_uncha
 def test_erasure_is_irreversible_and_happens_once(merchant, owner):
     customer, _ = rich_customer(merchant)
     customer_erase(customer=customer, reference="R-1", user=owner)
-    with pytest.raises(Conflict, match="already been erased"):
+    with pytest.raises(Conflict, match="sudah dihapus"):
         customer_erase(customer=customer, reference="R-2", user=owner)
     assert Erasure.objects.filter(customer=customer).count() == 1
 

@@ -71,17 +71,21 @@ def _plain(value):
     return str(value)
 
 
-def record(request_or_none, merchant, action: str, obj=None, *, actor: str = "", **detail):
+def record(
+    request_or_none, merchant, action: str, obj=None, *, actor: str = "", user=None, **detail
+):
     """Append one audit event.
 
     ``request_or_none``: the dashboard request (its user and IP are kept), or None for the
-    command line and background work (``actor`` names it; "CLI" by default). ``obj``: the model
+    command line and background work (``user`` when a service knows who acted, else ``actor``
+    names it; "CLI" by default). ``obj``: the model
     instance acted on (kept as ``app.model`` and its id). ``detail``: small facts about the
     event, never personal values; a ``query`` is replaced by its :func:`query_digest`.
     """
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
-    user = None
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
     ip = None
     if request_or_none is not None:
         ip = _client_ip(request_or_none)
@@ -89,6 +93,8 @@ def record(request_or_none, merchant, action: str, obj=None, *, actor: str = "",
         if candidate is not None and candidate.is_authenticated:
             user = candidate
             actor = actor or candidate.get_username()
+    elif user is not None:
+        actor = actor or user.get_username()
     elif not actor:
         actor = CLI_ACTOR
     if "query" in detail:

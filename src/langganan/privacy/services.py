@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.money import format_rupiah
@@ -25,13 +26,17 @@ from langganan.privacy.models import (
 )
 
 # Error messages (English msgids; the dashboard and the CLI show them in Indonesian).
-ERR_TAB_OUTSTANDING = (
+ERR_TAB_OUTSTANDING = gettext_noop(
     "This customer still owes %(owed)s on their tab (kasbon). Their personal data can be "
     "erased once the tab is paid off or written off."
 )
-ERR_ALREADY_ERASED = "This customer's personal data has already been erased."
-ERR_REFERENCE_REQUIRED = "Give the request's reference (for example the letter or message number)."
-ERR_ERASED_NOT_EDITABLE = "This customer's personal data was erased; there is nothing to correct."
+ERR_ALREADY_ERASED = gettext_noop("This customer's personal data has already been erased.")
+ERR_REFERENCE_REQUIRED = gettext_noop(
+    "Give the request's reference (for example the letter or message number)."
+)
+ERR_ERASED_NOT_EDITABLE = gettext_noop(
+    "This customer's personal data was erased; there is nothing to correct."
+)
 ERR_KIND_INVALID = "request must be one of access, correction, erasure"
 
 CORRECTABLE_FIELDS = (
@@ -97,7 +102,8 @@ def privacy_request_log(
             merchant,
             AuditAction.REQUEST,
             customer,
-            actor=_actor(user, actor) if http_request is None else "",
+            user=user,
+            actor=actor,
             kind=kind,
             reference=entry.reference,
         )
@@ -141,7 +147,7 @@ def _request_for(
             customer=customer,
             kind=kind,
             reference=reference[:64],
-            requester=_("The customer"),
+            requester=_("The customer themselves"),
         )
     elif entry.customer_id is None:
         entry.customer = customer
@@ -185,7 +191,8 @@ def personal_data_export(
             merchant,
             AuditAction.DATA_EXPORT,
             customer,
-            actor=_actor(user, actor) if http_request is None else "",
+            user=user,
+            actor=actor,
             format=fmt,
             reference=entry.reference,
         )
@@ -278,7 +285,8 @@ def customer_correct(
             merchant,
             AuditAction.CORRECTION,
             locked,
-            actor=_actor(user, actor) if http_request is None else "",
+            user=user,
+            actor=actor,
             fields=changed,
             reference=entry.reference if entry else "",
         )
@@ -471,7 +479,8 @@ def customer_erase(
             merchant,
             AuditAction.ERASURE,
             locked,
-            actor=_actor(user, actor) if http_request is None else "",
+            user=user,
+            actor=actor,
             reference=entry.reference,
             **{k: v for k, v in counts.items() if v},
         )
