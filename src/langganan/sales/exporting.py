@@ -15,6 +15,7 @@ from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.customers.models import ConsentEvent, Customer
 from langganan.sales.importing.fields import CUSTOMER_FIELDS
+from langganan.sales.importing.readers import quote_cell
 from langganan.sales.models import Transaction
 
 ERR_EXPORT_TYPE = "export to a .csv or .xlsx file"
@@ -40,14 +41,15 @@ TRANSACTION_COLUMNS = [
     "kind",
     "refund_of",
 ]
-_FORMULA_START = ("=", "@", "\t", "\r")
 
 
 def _safe(value):
-    """Keep spreadsheet programs from running a cell as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Keep spreadsheet programs from running a cell as a formula (OWASP's CSV injection):
+    text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    single quote. Numbers (a refund's negative total) stay numbers; the importer takes the
+    quote off again (:func:`~langganan.sales.importing.readers.unquote_cell`), so an export
+    still imports back unchanged."""
+    return quote_cell(value) if isinstance(value, str) else value
 
 
 def _customer_rows(merchant: Merchant, tz: ZoneInfo) -> Iterator[list]:

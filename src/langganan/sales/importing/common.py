@@ -23,7 +23,12 @@ from langganan.sales.importing.fields import (
     header_is_recognised,
     resolve_columns,
 )
-from langganan.sales.importing.readers import ERR_FILE_EMPTY, TableReader, open_table
+from langganan.sales.importing.readers import (
+    ERR_FILE_EMPTY,
+    TableReader,
+    open_table,
+    quote_cell,
+)
 
 MAX_ERRORS_REPORTED = 1000
 ERR_REJECTED_WITH_GROUP = "rejected with the other rows of the same transaction"
@@ -163,7 +168,8 @@ class RejectWriter:
                 list(self.header) if self.header else [f"column_{i + 1}" for i in range(len(cells))]
             )
             self._writer.writerow(["row", *columns, "reason"])
-        self._writer.writerow([row_number, *cells, reason])
+        # the cells are the file's own: quoted like an export's, so a formula never runs
+        self._writer.writerow([row_number, *(quote_cell(c) for c in cells), quote_cell(reason)])
 
     def close(self) -> None:
         if self._file is not None:

@@ -15,8 +15,36 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
+from langganan.core.errors import InvalidInput
+
 ERR_FILE_TYPE = "unsupported file type (use .csv, .txt, .tsv or .xlsx)"
 ERR_FILE_EMPTY = "the file is empty"
+ERR_XLSX_UNREADABLE = (
+    "{name} is not a readable Excel workbook (.xlsx): the file is empty, damaged or of another "
+    "type; save it again from Excel as .xlsx or export it as .csv"
+)
+
+#: What a spreadsheet program may run as a formula when a cell starts with it (OWASP's CSV
+#: injection list); exports put a single quote before such text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED_FORMULA_START = tuple("'" + start for start in FORMULA_START)
+
+
+def quote_cell(text: str) -> str:
+    """``text`` with a single quote before it when it starts like a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def unquote_cell(text: str) -> str:
+    """The inverse of :func:`quote_cell`: an exported cell read back as it was."""
+    return text[1:] if text.startswith(_QUOTED_FORMULA_START) else text
+
+
+def _unquoted(cells: list[str]) -> list[str]:
+    for cell in cells:  # a plain loop: the common row has no quoted cell and is returned as is
+        if cell[:1] == "'":
+            return [unquote_cell(c) for c in cells]
+    return cells
 
 
 def cell_text(value) -> str:
@@ -93,7 +121,8 @@ def _csv_rows(path: Path) -> TableReader:
                 for line in text:
                     yield line.split()
             else:
-                yield from csv.reader(text, delimiter=delimiter)
+                for cells in csv.reader(text, delimiter=delimiter):
+                    yield _unquoted(cells)
         finally:
             text.close()
 
@@ -102,21 +131,35 @@ def _csv_rows(path: Path) -> TableReader:
 
 
 def _xlsx_rows(path: Path) -> TableReader:
+    """Rows of the first sheet. A file that is no workbook (empty, damaged, a renamed PDF) is
+    refused with :data:`ERR_XLSX_UNREADABLE`, when opened or, for damage further in, when the
+    row is read — never with the zip or XML library's own error."""
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    sheet = workbook.worksheets[0]
+    unreadable = ERR_XLSX_UNREADABLE.format(name=path.name)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        total = sheet.max_row or 0
+    except Exception as exc:  # zipfile, XML, KeyError for a missing part, IndexError: no sheet
+        raise UnreadableFile(unreadable) from exc
     done = [0]
 
     def rows() -> Iterator[list[str]]:
         try:
             for values in sheet.iter_rows(values_only=True):
                 done[0] += 1
-                yield [cell_text(v) for v in values]
+                yield _unquoted([cell_text(v) for v in values])
+        except Exception as exc:
+            raise UnreadableFile(unreadable) from exc
         finally:
             workbook.close()
 
-    return TableReader(path, rows(), sheet.max_row or 0, lambda: done[0])
+    return TableReader(path, rows(), total, lambda: done[0])
+
+
+class UnreadableFile(InvalidInput):
+    """A file that cannot be read as the type its name says."""
 
 
 def open_table(path: str | Path) -> TableReader:
