@@ -193,11 +193,22 @@ def test_logged_in_user_without_membership_gets_not_found(client, merchant):
     assert response.status_code == 404
 
 
-def test_a_cashier_member_may_see_the_list(client, merchant):
-    membership = MembershipFactory(merchant=merchant, role="cashier")
+def test_a_manager_may_see_the_list(client, merchant):
+    membership = MembershipFactory(merchant=merchant, role="manager")
     client.force_login(membership.user)
 
     assert client.get(list_url(merchant)).status_code == 200
+
+
+def test_a_cashier_may_not_browse_the_list(client, merchant):
+    CustomerFactory(merchant=merchant, full_name="Rina Wati")
+    membership = MembershipFactory(merchant=merchant, role="cashier")
+    client.force_login(membership.user)
+
+    response = client.get(list_url(merchant), {"q": "Rina"})
+
+    assert response.status_code == 403
+    assert "Rina Wati" not in response.content.decode()
 
 
 def _list_with_customers(client, merchant, outlet, count: int, django_assert_max_num_queries):

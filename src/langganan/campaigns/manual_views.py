@@ -1,9 +1,9 @@
-"""Staff pages for manual WhatsApp: the queue of wa.me links, and opening one (marks it sent)."""
+"""Staff pages for manual WhatsApp: the queue of wa.me links, and opening one (marks it sent).
+Owners and managers only (names and phone numbers): see langganan.web.permissions."""
 
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from langganan.core.errors import NotFound
-from langganan.web.access import merchant_for_request
+from langganan.web.access import merchant_for_request, merchant_view
 from langganan.web.views import _render_for_merchant
 
 from .channels.manual import manual_mark_sent, manual_queue, wa_me_link
 from .models import Campaign, MessageStatus
 
 
-@login_required
+@merchant_view
 @require_safe
 def manual_list(request, slug: str):
     """The queued manual WhatsApp messages, each with its wa.me link (``?campaign=<id>``
@@ -43,7 +43,7 @@ def manual_list(request, slug: str):
     )
 
 
-@login_required
+@merchant_view
 @require_POST
 def manual_open(request, slug: str, message_id: int):
     """Mark the message sent and open WhatsApp with it typed in."""

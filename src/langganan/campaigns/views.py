@@ -1,14 +1,14 @@
 """Campaign pages of the dashboard: campaigns with their ROI, audiences, message templates.
 
-Views parse input, call one service or selector, and render. Reading is open to every member
-of the merchant; writing (create, activate, pause) to owners and managers. Another merchant's
-campaign, audience or template is a 404.
+Views parse input, call one service or selector, and render. Owners and managers only (the
+pages show customers: samples, previews, recipients): the rule of each page is in
+langganan.web.permissions, applied by merchant_view. Another merchant's campaign, audience or
+template is a 404.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,7 +21,7 @@ from langganan.core.jobs.selectors import worker_running
 from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
 from langganan.privacy import audit
-from langganan.web.access import merchant_for_request, merchant_zone
+from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
 from . import audiences, selectors, services, templating
 from .forms import AudienceForm, CampaignForm, TemplateForm, filters_as_params, show_error
@@ -104,7 +104,7 @@ def _preview(request, merchant, campaign: Campaign) -> dict:
 # --- campaigns -------------------------------------------------------------------------------
 
 
-@login_required
+@merchant_view
 @require_safe
 def campaign_list(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
@@ -114,7 +114,7 @@ def campaign_list(request, slug: str):
     return _render(request, merchant, membership, "campaigns/campaign_list.html", {"rows": rows})
 
 
-@login_required
+@merchant_view
 @require_safe
 def campaign_detail(request, slug: str, pk: int):
     merchant, membership = merchant_for_request(request, slug)
@@ -136,7 +136,7 @@ def campaign_detail(request, slug: str, pk: int):
     return _render(request, merchant, membership, "campaigns/campaign_detail.html", context)
 
 
-@login_required
+@merchant_view
 @require_safe
 def campaign_preview(request, slug: str, pk: int):
     merchant, membership = merchant_for_request(request, slug)
@@ -161,19 +161,19 @@ def _campaign_command(request, slug: str, pk: int, command: str):
     return redirect("campaigns_web:campaign_detail", slug=merchant.slug, pk=campaign.pk)
 
 
-@login_required
+@merchant_view
 @require_POST
 def campaign_activate(request, slug: str, pk: int):
     return _campaign_command(request, slug, pk, "activate")
 
 
-@login_required
+@merchant_view
 @require_POST
 def campaign_pause(request, slug: str, pk: int):
     return _campaign_command(request, slug, pk, "pause")
 
 
-@login_required
+@merchant_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def campaign_create(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
@@ -210,7 +210,7 @@ def campaign_create(request, slug: str):
 # --- audiences -------------------------------------------------------------------------------
 
 
-@login_required
+@merchant_view
 @require_safe
 def audience_list(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
@@ -281,13 +281,13 @@ def _audience_builder(request, slug: str, pk: int | None):
     )
 
 
-@login_required
+@merchant_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def audience_create(request, slug: str):
     return _audience_builder(request, slug, None)
 
 
-@login_required
+@merchant_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def audience_edit(request, slug: str, pk: int):
     return _audience_builder(request, slug, pk)
@@ -296,7 +296,7 @@ def audience_edit(request, slug: str, pk: int):
 # --- message templates -----------------------------------------------------------------------
 
 
-@login_required
+@merchant_view
 @require_safe
 def template_list(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
@@ -306,7 +306,7 @@ def template_list(request, slug: str):
     )
 
 
-@login_required
+@merchant_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def template_create(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
@@ -330,7 +330,7 @@ def template_create(request, slug: str):
     )
 
 
-@login_required
+@merchant_view
 @require_safe
 def template_detail(request, slug: str, pk: int):
     """A template with its preview for a real customer (as a broadcast over ``channel``)."""

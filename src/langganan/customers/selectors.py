@@ -51,3 +51,22 @@ def consent_current(*, customer: Customer) -> dict[str, ConsentEvent | None]:
 
 def consent_history(*, customer: Customer) -> QuerySet[ConsentEvent]:
     return customer.consent_events.order_by("-occurred_at", "-id")
+
+
+def customer_lookup_exact(*, merchant: Merchant, query: str) -> Customer | None:
+    """The one customer whose phone number (any common form) or member code is exactly
+    ``query``; ``None`` otherwise. No name search and no fragments: the counter's lookup."""
+    query = query.strip()
+    if not query:
+        return None
+    customers = Customer.objects.filter(merchant=merchant)
+    found = customers.filter(member_code__iexact=query).order_by("pk").first()
+    if found is not None:
+        return found
+    try:
+        e164 = normalize_phone(query)
+    except ValueError:
+        return None
+    if not e164:
+        return None
+    return customers.filter(phone=e164).order_by("pk").first()

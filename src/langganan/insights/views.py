@@ -1,23 +1,20 @@
 """Insight pages of the dashboard (owners and managers): how accurate the predictions are.
 
-Views parse input, call one selector and render. A cashier gets 403; another merchant is a 404.
+Views parse input, call one selector and render. A cashier gets 403 (langganan.web.permissions);
+another merchant is a 404.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
-from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
 from langganan.insights.selectors import insight_run_latest
 from langganan.insights.summary import MODEL_NAMES, accuracy_lines, number, warning_lines
-from langganan.web.access import merchant_for_request, merchant_zone
+from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
-READING_ROLES = (Role.OWNER, Role.MANAGER)
 #: models in the order they are compared on the page
 MODEL_ORDER = ("mbg_cnbd", "pareto_nbd", "bg_nbd")
 
@@ -75,12 +72,10 @@ def _chart(test: dict, lang: str) -> list[dict]:
     ]
 
 
-@login_required
+@merchant_view
 @require_safe
 def accuracy(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
-    if membership.role not in READING_ROLES:
-        raise PermissionDenied
     lang = _language()
     run = insight_run_latest(merchant=merchant)
     choice = (run.models_fitted or {}).get("choice", {}) if run else {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from langganan.core.errors import NotFound
-from langganan.core.selectors import merchants_for_user
+from langganan.core.selectors import membership_get, merchants_for_user
 from langganan.customers.greetings import age_on
 from langganan.customers.models import Channel
 from langganan.customers.selectors import (
     consent_current,
     consent_history,
     customer_get,
+    customer_lookup_exact,
     customer_search,
 )
 from langganan.insights.selectors import customer_insight_get
@@ -34,7 +34,13 @@ from langganan.sales.selectors import (
     customers_with_sales_stats,
     transactions_for_customer,
 )
-from langganan.web.access import merchant_for_request, merchant_zone
+from langganan.web.access import (
+    merchant_for_request,
+    merchant_view,
+    merchant_zone,
+    serving_set,
+    start_url,
+)
 from langganan.web.forms import LoginForm
 
 TIME_OF_MONTH = {
@@ -64,13 +70,22 @@ class LoginView(auth_views.LoginView):
 
 @require_safe
 def home(request):
-    """Send the user to their first merchant's customers, or to the login page."""
+    """Send the user to their first merchant's start page for their role (the customer list,
+    the customer lookup for a cashier), or to the login page."""
     if not request.user.is_authenticated:
         return redirect("web:login")
     merchant = merchants_for_user(user=request.user).first()
     if merchant is None:
         return render(request, "web/no_merchant.html")
-    return redirect("web:customer_list", slug=merchant.slug)
+    return redirect(start_url(merchant, membership_get(user=request.user, merchant=merchant)))
+
+
+@merchant_view
+@require_safe
+def merchant_home(request, slug: str):
+    """``/m/<merchant>/``: the start page of the user's role at that merchant."""
+    merchant, membership = merchant_for_request(request, slug)
+    return redirect(start_url(merchant, membership))
 
 
 def _render_for_merchant(request, merchant, membership, template: str, context: dict):
@@ -85,7 +100,7 @@ def _render_for_merchant(request, merchant, membership, template: str, context: 
         return render(request, template, context)
 
 
-@login_required
+@merchant_view
 @require_safe
 def customer_list(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
@@ -107,7 +122,24 @@ def customer_list(request, slug: str):
     )
 
 
-@login_required
+@merchant_view
+@require_safe
+def customer_lookup(request, slug: str):
+    """Find the customer at the counter by their exact phone number or member code (no list,
+    no name search): the cashier's way to the one customer they are serving."""
+    merchant, membership = merchant_for_request(request, slug)
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    if query:
+        customer = customer_lookup_exact(merchant=merchant, query=query)
+        if customer is not None:
+            serving_set(request, merchant, customer.pk)
+            return redirect("web:customer_detail", slug=merchant.slug, pk=customer.pk)
+    return _render_for_merchant(
+        request, merchant, membership, "web/customer_lookup.html", {"q": query}
+    )
+
+
+@merchant_view
 @require_safe
 def customer_detail(request, slug: str, pk: int):
     merchant, membership = merchant_for_request(request, slug)
@@ -166,7 +198,7 @@ def _customer_for_request(request, slug: str, pk: int):
     return merchant, membership, customer
 
 
-@login_required
+@merchant_view
 @require_safe
 def member_card(request, slug: str, pk: int):
     """A printable membership card: merchant, greeting and name, member code, tier, QR code."""
@@ -183,7 +215,7 @@ def member_card(request, slug: str, pk: int):
     )
 
 
-@login_required
+@merchant_view
 @require_safe
 def member_card_image(request, slug: str, pk: int, fmt: str):
     """The member code's QR code as a PNG or SVG download."""

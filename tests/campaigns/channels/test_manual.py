@@ -152,8 +152,8 @@ def test_message_to_a_customer_who_withdrew_is_suppressed_not_sent(merchant):
 # --- staff pages ---------------------------------------------------------------------------------
 
 
-def test_staff_see_the_queue_with_name_phone_and_link(client, merchant):
-    log_in_member(client, merchant, role="cashier")
+def test_managers_see_the_queue_with_name_phone_and_link(client, merchant):
+    log_in_member(client, merchant, role="manager")
     rina = consenting_customer(merchant, full_name="Rina Wati", phone="+6281234567890")
     queued_message(rina, body="Halo Kak Rina, es teh manis gratis hari ini!")
     queued_message(consenting_customer(MerchantFactory(), full_name="Orang Lain"))
@@ -204,8 +204,21 @@ def test_queue_page_of_a_merchant_one_is_not_member_of_is_not_found(client, merc
     assert client.get(list_url(merchant)).status_code == 404
 
 
-def test_opening_a_message_marks_it_sent_and_goes_to_whatsapp(client, merchant):
+def test_a_cashier_sees_neither_the_queue_nor_its_phone_numbers(client, merchant):
     log_in_member(client, merchant, role="cashier")
+    message = queued_message(consenting_customer(merchant, full_name="Rina Wati"))
+
+    response = client.get(list_url(merchant))
+
+    assert response.status_code == 403
+    assert "Rina Wati" not in response.content.decode()
+    assert client.post(open_url(merchant, message)).status_code == 403
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+
+
+def test_opening_a_message_marks_it_sent_and_goes_to_whatsapp(client, merchant):
+    log_in_member(client, merchant, role="manager")
     message = queued_message(consenting_customer(merchant, phone="+6281234567890"), body="Halo!")
 
     response = client.post(open_url(merchant, message))

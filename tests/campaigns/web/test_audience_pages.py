@@ -113,10 +113,12 @@ def test_list_shows_audiences(client, merchant, member):
     assert "Pelanggan tidur" in response.content.decode()
 
 
-def test_cashier_may_count_but_not_save(client, merchant, customers):
+def test_cashier_may_neither_count_nor_see_a_sample_nor_save(client, merchant, customers):
     log_in_member(client, merchant, role="cashier")
 
-    assert client.get(url("audience_create", merchant), {"cities": "Jakarta"}).status_code == 200
+    response = client.get(url("audience_create", merchant), {"cities": "Jakarta"})
+    assert response.status_code == 403
+    assert "sample" not in (response.context or {})
     response = client.post(url("audience_create", merchant), {"name": "X", "cities": "Jakarta"})
     assert response.status_code == 403
 

@@ -90,10 +90,13 @@ def test_detail_shows_the_report(client, merchant, member, campaign):
     assert report.incremental_revenue == Decimal("45000")
 
 
-def test_owner_sees_activate_and_cashier_does_not(client, merchant, campaign):
+def test_owner_sees_activate_and_cashier_not_even_the_campaign(client, merchant, campaign):
     log_in_member(client, merchant, role="cashier")
-    html = client.get(url("campaign_detail", merchant, pk=campaign.pk)).content.decode()
+    response = client.get(url("campaign_detail", merchant, pk=campaign.pk))
+    assert response.status_code == 403
+    html = response.content.decode()
     assert url("campaign_activate", merchant, pk=campaign.pk) not in html
+    assert "Kami kangen" not in html
 
     log_in_member(client, merchant, role="owner")
     html = client.get(url("campaign_detail", merchant, pk=campaign.pk)).content.decode()
@@ -114,9 +117,11 @@ def test_activate_then_pause(client, merchant, member, campaign):
 
 
 def test_activate_needs_post_and_a_manager(client, merchant, campaign):
-    log_in_member(client, merchant, role="cashier")
-
+    log_in_member(client, merchant, role="manager")
     assert client.get(url("campaign_activate", merchant, pk=campaign.pk)).status_code == 405
+
+    log_in_member(client, merchant, role="cashier")
+    assert client.get(url("campaign_activate", merchant, pk=campaign.pk)).status_code == 403
     assert client.post(url("campaign_activate", merchant, pk=campaign.pk)).status_code == 403
     campaign.refresh_from_db()
     assert campaign.status == "draft"

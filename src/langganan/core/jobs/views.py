@@ -1,37 +1,30 @@
 """The jobs page (owners and managers): each recurring job's last run, result, duration, next
-run and errors in plain words, with "run now". A cashier gets 403; another merchant is a 404."""
+run and errors in plain words, with "run now". A cashier gets 403 (langganan.web.permissions);
+another merchant is a 404."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
-from langganan.web.access import merchant_for_request, merchant_zone
+from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
 from .models import JobRun
 from .registry import describe, job_get
 from .selectors import ago_text, job_rows, worker_running, worker_seen_at
 from .services import job_run_now
 
-READING_ROLES = (Role.OWNER, Role.MANAGER)
-
 
 def _merchant(request, slug: str):
-    merchant, membership = merchant_for_request(request, slug)
-    if membership.role not in READING_ROLES:
-        raise PermissionDenied
-    return merchant, membership
+    return merchant_for_request(request, slug)
 
 
-@login_required
+@merchant_view
 @require_safe
 def job_list(request, slug: str):
     merchant, membership = _merchant(request, slug)
@@ -49,7 +42,7 @@ def job_list(request, slug: str):
         return render(request, "core/jobs.html", context)
 
 
-@login_required
+@merchant_view
 @require_POST
 def job_run(request, slug: str, name: str):
     merchant, _membership = _merchant(request, slug)
