@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "langganan.campaigns",
     "langganan.privacy",  # personal-data rights (UU PDP 27/2022) and the audit log
     "langganan.staff",  # sign-in protection, the password hasher, the staff page
+    "langganan.counter",  # kasir: the counter screen, enrolment, sign-up by QR, the tabs
     "langganan.web",
     "django_q",  # the campaign worker: a database-backed task queue with schedules
 ]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("langganan.core.jobs.urls")),
     path("", include("langganan.staff.urls")),
     path("", include("langganan.privacy.urls")),
+    path("", include("langganan.counter.urls")),
 ]
