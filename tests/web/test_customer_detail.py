@@ -224,7 +224,8 @@ def test_customer_page_query_count_does_not_grow_with_transactions(
         )
     ConsentEventFactory(customer=rina)
 
-    with django_assert_max_num_queries(18):  # 14 + 4: the loyalty card (see loyalty.selectors)
+    # 14 + 4: the loyalty card (see loyalty.selectors) + 1: the audit event (privacy.audit)
+    with django_assert_max_num_queries(19):
         response = client.get(detail_url(merchant, rina))
 
     assert response.status_code == 200

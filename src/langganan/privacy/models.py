@@ -27,6 +27,8 @@ from langganan.customers.models import Customer
 REQUEST_DEADLINE = timedelta(hours=72)
 #: what an erased value, a redacted message body or ledger memo becomes
 ERASED = "[dihapus]"
+#: an erased customer's member code: DIHAPUS-<id>
+ERASED_CODE_PREFIX = "DIHAPUS-"
 ERR_APPEND_ONLY = "audit events are append-only"
 
 

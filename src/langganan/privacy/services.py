@@ -17,6 +17,7 @@ from langganan.privacy import audit
 from langganan.privacy.export import personal_data
 from langganan.privacy.models import (
     ERASED,
+    ERASED_CODE_PREFIX,
     AuditAction,
     Correction,
     Erasure,
@@ -428,7 +429,7 @@ def customer_erase(
         )
         PrivacyRequest.objects.filter(customer=locked).exclude(note="").update(note="")
 
-        anonymous = f"DIHAPUS-{locked.pk}"
+        anonymous = f"{ERASED_CODE_PREFIX}{locked.pk}"
         customer_type = ContentType.objects.get_for_model(Customer)
         counts["admin_log"] = LogEntry.objects.filter(
             content_type=customer_type, object_id=str(locked.pk)

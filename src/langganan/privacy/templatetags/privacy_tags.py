@@ -113,7 +113,7 @@ def correction_value(correction, which: str) -> str:
 def privacy_box(context):
     """The "Personal data" box for the customer page (owners and managers; nothing for a
     cashier)."""
-    from langganan.privacy.models import Correction
+    from langganan.privacy.models import ERASED_CODE_PREFIX
     from langganan.privacy.selectors import erasure_for
 
     membership = context.get("membership")
@@ -121,13 +121,14 @@ def privacy_box(context):
     role = getattr(membership, "role", None)
     if customer is None or role not in (Role.OWNER, Role.MANAGER):
         return {"hidden": True}
+    # no query for the usual customer: an erased one has the member code DIHAPUS-<id>
+    erased = customer.member_code == f"{ERASED_CODE_PREFIX}{customer.pk}"
     return {
         "hidden": False,
         "merchant": context.get("merchant"),
         "customer": customer,
         "is_owner": role == Role.OWNER,
-        "erasure": erasure_for(customer=customer),
-        "corrections": Correction.objects.filter(customer=customer).count(),
+        "erasure": erasure_for(customer=customer) if erased else None,
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
