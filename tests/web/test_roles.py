@@ -372,7 +372,7 @@ def test_the_403_page_says_why_in_indonesian(shop):
     assert response.status_code == 403
     html = response.content.decode()
     assert "Bukan untuk peran Anda" in html
-    assert "<strong>Kasir</strong>" in html
+    assert f"Anda masuk sebagai <strong>Kasir</strong> di {shop.merchant.name}." in html
     assert reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug}) in html
 
 
