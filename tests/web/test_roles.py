@@ -456,3 +456,13 @@ def test_the_admin_is_for_django_staff_only(shop, role):
         if response.status_code != 302 or not response["Location"].startswith(login):
             wrong.append(f"{route}: {response.status_code}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_lookup_is_recorded_in_the_audit_log_without_the_number(shop):
+    from langganan.privacy.models import AuditEvent
+
+    _client(shop, "cashier")  # one lookup, found
+
+    event = AuditEvent.objects.filter(merchant=shop.merchant, action="customer.search").get()
+    assert event.detail["results"] == 1
+    assert "7890" not in str(event.detail)

@@ -131,6 +131,9 @@ def customer_lookup(request, slug: str):
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     if query:
         customer = customer_lookup_exact(merchant=merchant, query=query)
+        audit.record(
+            request, merchant, "customer.search", query=query, results=int(customer is not None)
+        )
         if customer is not None:
             serving_set(request, merchant, customer.pk)
             return redirect("web:customer_detail", slug=merchant.slug, pk=customer.pk)
