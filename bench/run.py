@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument(
         "--only",
-        choices=["import", "pipeline", "api", "campaigns", "accuracy"],
+        choices=["import", "pipeline", "api", "login_flood", "campaigns", "accuracy"],
         default=None,
         help="run one part only",
     )
@@ -113,6 +113,10 @@ def main() -> None:
         import api  # needs PostgreSQL at 127.0.0.1:5432 (see bench/api.py)
 
         sections["api"] = "\n".join(api.main([]))
+    if args.only in (None, "login_flood"):
+        import login_flood  # the tills while /login/ is flooded (bench/login_flood.py)
+
+        sections["login_flood"] = "\n".join(login_flood.main([]))
     if args.only in (None, "campaigns"):
         import campaigns
 
@@ -129,7 +133,7 @@ def main() -> None:
         f"Machine: {machine()}.",
         "",
         "Command: `make bench` (`python bench/run.py`; "
-        "`--only import|pipeline|api|campaigns|accuracy` runs one part). "
+        "`--only import|pipeline|api|login_flood|campaigns|accuracy` runs one part). "
         "Numbers are medians of the runs shown; this machine is shared and noisy.",
         "",
     ]
@@ -139,7 +143,7 @@ def main() -> None:
 
 
 MARK = "<!-- section: {} -->"
-SECTIONS = ("import", "pipeline", "api", "campaigns", "accuracy")
+SECTIONS = ("import", "pipeline", "api", "login_flood", "campaigns", "accuracy")
 
 
 def _sections(text: str) -> dict[str, str]:

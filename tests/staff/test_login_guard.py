@@ -28,9 +28,7 @@ BUSY_ID = "Server sedang sibuk memeriksa percobaan masuk lain. Coba lagi sebenta
 
 
 def _post(client, username, password, address="127.0.0.1"):
-    return client.post(
-        LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def _logged_in(client) -> bool:
@@ -225,3 +223,27 @@ def test_an_old_pbkdf2_hash_is_upgraded_at_login(client, cashier):
     assert _logged_in(client)
     cashier.refresh_from_db()
     assert cashier.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_a_logins_password_check_runs_at_the_lowest_cpu_priority(client, cashier):
+    import os
+    import threading
+
+    from langganan.staff import hashers
+
+    priorities = []
+    real = hashers.at_low_priority
+
+    def spy(function, *args):
+        def measured(*inner):
+            priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return function(*inner)
+
+        return real(measured, *args)
+
+    with mock.patch.object(hashers, "at_low_priority", spy):
+        _post(client, cashier.username, "salah")  # a known username: verify
+        _post(client, "tidak-ada", "salah")  # an unknown one: Django hashes once anyway
+        _post(client, cashier.username, PASSWORD)
+    assert _logged_in(client)
+    assert priorities == [19, 19, 19]

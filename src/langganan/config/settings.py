@@ -174,7 +174,7 @@ API_KEY_LOCK_DURATION = timedelta(minutes=int(os.environ.get("API_KEY_LOCK_MINUT
 #: Password checks running at once on this machine (all worker processes together), and how
 #: long a login waits for one before it is answered "coba lagi" (429).
 LOGIN_CONCURRENT_PASSWORD_CHECKS = int(os.environ.get("LOGIN_CONCURRENT_PASSWORD_CHECKS", "1"))
-LOGIN_PASSWORD_CHECK_WAIT = float(os.environ.get("LOGIN_PASSWORD_CHECK_WAIT", "0.2"))
+LOGIN_PASSWORD_CHECK_WAIT = float(os.environ.get("LOGIN_PASSWORD_CHECK_WAIT", "0"))
 #: Reverse proxies in front of the app: the client's address is read from X-Forwarded-For,
 #: that many entries from the right (0: the connection's own address).
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

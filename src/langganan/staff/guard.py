@@ -23,7 +23,9 @@ Policy (each number is a setting, see ``config/settings.py``):
   command line.
 * **Password checks**: at most ``LOGIN_CONCURRENT_PASSWORD_CHECKS`` (1) run at once on the
   machine (a file lock shared by all worker processes); a login that cannot get a slot within
-  ``LOGIN_PASSWORD_CHECK_WAIT`` (0.2 s) is answered 429 "coba lagi" without checking.
+  ``LOGIN_PASSWORD_CHECK_WAIT`` (0 s: a sync worker that waited would be a worker the tills
+  lose) is answered 429 "coba lagi" without checking. The check itself runs at the lowest CPU
+  priority (:mod:`langganan.staff.hashers`).
 
 The address is the connection's (``REMOTE_ADDR``); behind ``TRUSTED_PROXIES`` reverse proxies
 it is read from that many places from the right of ``X-Forwarded-For``.
@@ -298,7 +300,7 @@ def password_check_slot() -> Iterator[bool]:
     """Yield True while holding one of the machine's password-check slots, False when none
     came free within ``LOGIN_PASSWORD_CHECK_WAIT`` seconds (the login is then refused)."""
     slots = max(1, int(_setting("LOGIN_CONCURRENT_PASSWORD_CHECKS", 1)))
-    wait = float(_setting("LOGIN_PASSWORD_CHECK_WAIT", 0.2))
+    wait = float(_setting("LOGIN_PASSWORD_CHECK_WAIT", 0))
     deadline = time.monotonic() + wait
     folder = Path(settings.DATA_DIR) / "password-check-slots"
     folder.mkdir(parents=True, exist_ok=True)

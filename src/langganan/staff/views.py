@@ -1,11 +1,9 @@
-"""The staff page (owners only): who works here, and "buka kunci" for a locked login.
-A manager or cashier gets 403; another merchant is a 404."""
+"""The staff page (owners only, ``langganan.web.permissions``): who works here, and "buka
+kunci" for a locked login. A manager or cashier gets the 403 page; another merchant is a 404."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,25 +11,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from langganan.core.errors import NotFound
-from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
-from langganan.web.access import merchant_for_request, merchant_zone
+from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
 from .selectors import staff_rows
 from .services import staff_unlock
 
 
-def _owner_merchant(request, slug: str):
-    merchant, membership = merchant_for_request(request, slug)
-    if membership.role != Role.OWNER:
-        raise PermissionDenied
-    return merchant, membership
-
-
-@login_required
+@merchant_view
 @require_safe
 def staff_list(request, slug: str):
-    merchant, membership = _owner_merchant(request, slug)
+    merchant, membership = merchant_for_request(request, slug)
     context = {
         "merchant": merchant,
         "membership": membership,
@@ -42,10 +32,10 @@ def staff_list(request, slug: str):
         return render(request, "staff/staff_list.html", context)
 
 
-@login_required
+@merchant_view
 @require_POST
 def staff_unlock_view(request, slug: str, pk: int):
-    merchant, _membership = _owner_merchant(request, slug)
+    merchant, _membership = merchant_for_request(request, slug)
     try:
         lifted = staff_unlock(merchant=merchant, membership_id=pk, by=request.user)
     except NotFound as exc:

@@ -17,6 +17,7 @@ from langganan.staff.guard import (
     password_check_slot,
     seconds_left,
 )
+from langganan.staff.hashers import login_checks
 from langganan.staff.messages import ERR_LOGIN_BUSY, err_account_locked, err_address_locked
 from langganan.staff.models import Scope
 
@@ -50,7 +51,8 @@ class LoginForm(AuthenticationForm):
             if not checking:
                 self.retry_after = 2
                 raise ValidationError(ERR_LOGIN_BUSY, code="busy")
-            self.user_cache = authenticate(self.request, username=username, password=password)
+            with login_checks():  # the hashing at the lowest CPU priority
+                self.user_cache = authenticate(self.request, username=username, password=password)
         if self.user_cache is None:
             lock = login_failure_record(username=username, address=address)
             if lock is not None:
