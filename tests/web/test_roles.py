@@ -466,3 +466,14 @@ def test_a_lookup_is_recorded_in_the_audit_log_without_the_number(shop):
     event = AuditEvent.objects.filter(merchant=shop.merchant, action="customer.search").get()
     assert event.detail["results"] == 1
     assert "7890" not in str(event.detail)
+
+
+def test_a_view_that_refuses_by_its_own_rule_gets_the_same_403_page(shop):
+    manager = _client(shop, "manager")  # may read the privacy request log, not log a request
+
+    response = manager.post(reverse("privacy:home", kwargs={"slug": shop.merchant.slug}))
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert f"Anda masuk sebagai <strong>Manajer</strong> di {shop.merchant.name}." in html
+    assert 'class="mainnav"' in html

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+handler403 = "langganan.web.access.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

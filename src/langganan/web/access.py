@@ -86,6 +86,19 @@ def forbidden(request, merchant: Merchant, membership: Membership, rule: Rule | 
         return render(request, "web/forbidden.html", context, status=403)
 
 
+def permission_denied(request, exception=None):
+    """``handler403``: a view that refused with PermissionDenied after finding the merchant
+    (its own finer rule, e.g. reading allowed but not sending) gets the same 403 page, with the
+    merchant's menu; anywhere else the plain 403 page."""
+    cached = getattr(request, _CACHE, None)
+    if cached is None or not request.user.is_authenticated:
+        return render(request, "403.html", status=403)
+    _slug, merchant, membership = cached
+    match = request.resolver_match
+    rule = PERMISSIONS.get(match.view_name) if match is not None else None
+    return forbidden(request, merchant, membership, rule)
+
+
 def merchant_view(view):
     """A dashboard page of one merchant (``slug`` in the URL), opened by the roles that
     :data:`~langganan.web.permissions.PERMISSIONS` names for the page's URL name.
