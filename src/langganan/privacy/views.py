@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from langganan.core.errors import LanggananError, NotFound
 from langganan.core.models import Role
+from langganan.core.phones import format_phone
 from langganan.core.selectors import merchants_for_user
 from langganan.customers.selectors import customer_get
 from langganan.privacy import services
@@ -47,6 +48,7 @@ OWNER_ONLY = (Role.OWNER,)
 READING_ROLES = (Role.OWNER, Role.MANAGER)
 REQUESTS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
+CUSTOMER_TYPE = "customers.customer"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -189,8 +191,15 @@ def audit_list(request, slug: str):
                 customer_missing = True
     events = audit_events(merchant=merchant, zone=merchant_zone(merchant), **filters)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    from langganan.customers.models import Customer
+
+    ids = {int(e.object_id) for e in page.object_list if e.object_type == CUSTOMER_TYPE}
+    names = {
+        str(c.pk): str(c)
+        for c in Customer.objects.filter(merchant=merchant, pk__in=ids).only(
+            "pk", "full_name", "phone", "member_code"
+        )
+    }
     return _render(
         request,
         merchant,
@@ -202,7 +211,7 @@ def audit_list(request, slug: str):
             "events": page.object_list,
             "labels": dict(AuditAction.choices),
             "customer_missing": customer_missing,
-            "query": query.urlencode(),
+            "names": names,
         },
     )
 
@@ -218,7 +227,7 @@ def customer_edit(request, slug: str, pk: int):
     customer = _customer(merchant, pk)
     erasure = erasure_for(customer=customer)
     initial = {f: getattr(customer, f) for f in services.CORRECTABLE_FIELDS}
-    initial["phone"] = customer.phone or ""
+    initial["phone"] = format_phone(customer.phone)
     form = CorrectionForm(initial=initial)
     status = 200
     if request.method == "POST" and erasure is None:

@@ -44,6 +44,10 @@ FIELD_LABELS = {
     "province": gettext_lazy("province"),
     "notes": gettext_lazy("notes"),
 }
+TABLE_LABELS = {
+    "customers": gettext_lazy("customers"),
+    "transactions": gettext_lazy("transactions"),
+}
 HIDDEN = {"query_digest", "query_length"}
 
 
@@ -59,6 +63,10 @@ def _value(key: str, value) -> str:
             return str(value)
     if key == "fields":
         return ", ".join(str(FIELD_LABELS.get(f, f)) for f in value)
+    if key == "table":
+        return str(TABLE_LABELS.get(value, value))
+    if key == "format" and value == "xlsx":
+        return "Excel (xlsx)"
     if key == "kind":
         return str(dict(RequestKind.choices).get(value, value))
     if key == "channel":
