@@ -34,7 +34,7 @@ def test_demo_builds_and_prints_credentials_that_authenticate():
     assert "http://127.0.0.1:8000" in result.output
     assert re.search(r"^\s*Owner\s+demo\b", result.output, re.MULTILINE)
     user = authenticate(username="demo", password=_password(result.output))
-    assert user is not None and user.is_superuser
+    assert user is not None and not user.is_superuser and not user.is_staff
 
 
 @pytest.mark.django_db

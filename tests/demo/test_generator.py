@@ -130,11 +130,14 @@ def test_delete_leaves_other_merchants_alone(merchant):
     assert Merchant.objects.filter(pk=merchant.pk).exists()
 
 
-def test_demo_login_is_an_owner_and_superuser_with_a_fresh_password_each_time():
+def test_demo_login_is_an_owner_of_its_cafe_only_with_a_fresh_password_each_time():
     merchant = build().merchant
     user, password = demo_login_ensure(merchant=merchant)
     assert user.username == "demo"
-    assert user.is_superuser and user.is_staff
+    assert not user.is_superuser and not user.is_staff
+    assert list(Membership.objects.filter(user=user).values_list("merchant", flat=True)) == [
+        merchant.pk
+    ]
     assert Membership.objects.get(user=user, merchant=merchant).role == "owner"
     assert authenticate(username="demo", password=password) == user
     _same_user, new_password = demo_login_ensure(merchant=merchant)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "langganan.staff",  # sign-in protection, the password hasher, the staff page
     "langganan.counter",  # kasir: the counter screen, enrolment, sign-up by QR, the tabs
     "langganan.web",
+    "langganan.demo",  # marks what `langganan demo` made (its merchants and logins)
     "django_q",  # the campaign worker: a database-backed task queue with schedules
 ]
 

@@ -93,7 +93,15 @@ def echo_logins(
         "alive at the end) to this CSV file."
     ),
 )
-@click.option("--replace", is_flag=True, help="Delete an existing merchant with this slug first.")
+@click.option(
+    "--replace", is_flag=True, help="Delete an existing demo merchant with this slug first."
+)
+@click.option(
+    "--allow-existing-data",
+    is_flag=True,
+    help="Build the demo café even though the database holds merchants the demo did not build "
+    "(refused without it).",
+)
 @click.option(
     "--no-hint",
     is_flag=True,
@@ -107,17 +115,22 @@ def demo(
     end: datetime | None,
     truth_path: Path | None,
     replace: bool,
+    allow_existing_data: bool,
     no_hint: bool,
 ) -> None:
     """Build a realistic demo café (18 months of sales) and print an owner's and a cashier's
-    login for it."""
+    login for it.
+
+    Meant for an empty database: refused when the database holds merchants the demo did not
+    build, unless --allow-existing-data. The owner login (`demo`, or `demo-SLUG` for another
+    --slug) is the owner of this café only: not staff, not a superuser, no Django admin."""
     from langganan.core.errors import LanggananError
     from langganan.demo.generator import (
         DEMO_ADDRESS,
         DEMO_OUTLET,
-        DEMO_USERNAME,
         demo_api_key_ensure,
         demo_cashier_ensure,
+        demo_database_check,
         demo_login_ensure,
         demo_merchant_build,
     )
@@ -125,6 +138,10 @@ def demo(
 
     if _pending_migrations():
         raise click.ClickException(ERR_NOT_MIGRATED)
+    try:
+        demo_database_check(allow_existing_data=allow_existing_data)
+    except LanggananError as exc:
+        raise click.ClickException(exc.message) from exc
     end_day = end.date() if end else _today_in_jakarta()
     first_day = months_before(end_day, HISTORY_MONTHS)
     last_day = end_day - timedelta(days=1)
@@ -141,7 +158,7 @@ def demo(
             replace=replace,
             truth_path=truth_path,
         )
-        _user, password = demo_login_ensure(merchant=result.merchant)
+        owner, password = demo_login_ensure(merchant=result.merchant)
         cashier, cashier_password = demo_cashier_ensure(merchant=result.merchant)
         api_key = demo_api_key_ensure(merchant=result.merchant, outlet_code=DEMO_OUTLET)
     except LanggananError as exc:
@@ -168,7 +185,7 @@ def demo(
             click.echo("Nothing was simulated, so no truth file was written.")
     echo_logins(
         logins=[
-            Login("Owner", DEMO_USERNAME, password, "every page, and the admin"),
+            Login("Owner", owner.get_username(), password, "every page of this café"),
             Login("Cashier", cashier.get_username(), cashier_password, f"kasir at {DEMO_OUTLET}"),
         ],
         address=None if no_hint else DEMO_ADDRESS,

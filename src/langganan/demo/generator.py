@@ -1,8 +1,14 @@
-"""Write the simulated demo café into the database, and ensure the demo login.
+"""Write the simulated demo café into the database, and ensure the demo logins.
 
 The simulation (:mod:`langganan.demo.simulation`) runs first, outside any transaction; the
 writes then happen in one ``transaction.atomic`` with ``bulk_create`` in batches, so the
 database is either untouched or holds the whole merchant.
+
+What the demo makes is marked (:mod:`langganan.demo.models`): a demo merchant, and its two
+logins. The owner login is an owner of its own demo café only — no other membership, not
+staff, not a superuser, so no Django admin — and a login is reset only when the demo made it:
+against a database with real merchants and accounts the demo can neither take over an account
+nor replace a real merchant.
 """
 
 from __future__ import annotations
@@ -14,19 +20,21 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from langganan.core.errors import Conflict
-from langganan.core.models import Merchant, Role
+from langganan.core.models import Membership, Merchant, Role
 from langganan.core.services import merchant_create, outlet_create, staff_user_create
 from langganan.customers.models import ConsentEvent, Customer
 from langganan.demo import menu
 from langganan.demo.campaigns import demo_campaigns_build, demo_campaigns_delete
 from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED
 from langganan.demo.loyalty import DemoIds, demo_loyalty_build, demo_loyalty_delete
+from langganan.demo.models import DemoLogin, DemoMerchant
 from langganan.demo.simulation import OUTLETS, DemoDataset, simulate_demo
 from langganan.demo.truth import write_dataset_truth
 from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
@@ -40,6 +48,19 @@ DEMO_KEY_NAME = "demo POS"
 DEMO_ADDRESS = "http://127.0.0.1:8000"
 BATCH_SIZE = 2000
 ERR_MERCHANT_IN_USE = "the merchant's data is referenced elsewhere and cannot be replaced"
+ERR_NOT_A_DEMO_MERCHANT = (
+    "merchant {slug} exists and was not built by `langganan demo`: the demo neither replaces it "
+    "nor adds logins to it; choose another --slug"
+)
+ERR_NOT_A_DEMO_LOGIN = (
+    "a login named {username} exists and was not made by `langganan demo`: the demo does not "
+    "reset it; choose another --slug (its logins are named after it)"
+)
+ERR_REAL_MERCHANTS = (
+    "this database holds {count} merchant(s) not built by `langganan demo` ({slugs}): the demo "
+    "is meant for an empty database. Point DATABASE_URL or LANGGANAN_DATA_DIR at a new one, or "
+    "add --allow-existing-data to build the demo café beside them anyway"
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,8 @@ def demo_merchant_build(
     """Build the demo café; an existing merchant is left alone unless ``replace``."""
     started = clock.perf_counter()
     existing = Merchant.objects.filter(slug=slug).first()
+    if existing is not None and not is_demo_merchant(existing):
+        raise Conflict(ERR_NOT_A_DEMO_MERCHANT.format(slug=slug), field="slug")
     if existing is not None and not replace:
         return DemoBuild(merchant=existing, built=False)
     dataset = simulate_demo(n_customers=n_customers, seed=seed, end=end)
@@ -78,6 +101,7 @@ def demo_merchant_build(
         if existing is not None:
             demo_merchant_delete(merchant=existing)
         merchant = merchant_create(slug=slug, name=name, business_type="cafe")
+        DemoMerchant.objects.create(merchant=merchant, seed=seed)
         counts, ids = _write(merchant, dataset)
         loyalty = demo_loyalty_build(merchant=merchant, dataset=dataset, ids=ids)
         campaigns = demo_campaigns_build(merchant=merchant, end=end, seed=seed)
@@ -119,46 +143,90 @@ def demo_merchant_delete(*, merchant: Merchant) -> None:
         raise Conflict(ERR_MERCHANT_IN_USE, field="slug") from exc
 
 
-@transaction.atomic
-def demo_login_ensure(
-    *, merchant: Merchant, username: str = DEMO_USERNAME
-) -> tuple[AbstractBaseUser, str]:
-    """Make ``username`` an owner of ``merchant`` and a superuser, with a new random password.
+def is_demo_merchant(merchant: Merchant) -> bool:
+    """Whether ``langganan demo`` built this merchant."""
+    return DemoMerchant.objects.filter(merchant=merchant).exists()
 
-    Returns the user and the password (shown to the person running the demo once).
-    """
+
+def demo_database_check(*, allow_existing_data: bool = False) -> None:
+    """Refuse a database that holds merchants the demo did not build, unless allowed."""
+    real = Merchant.objects.filter(demo_mark__isnull=True).order_by("slug")
+    count = real.count()
+    if count and not allow_existing_data:
+        slugs = ", ".join(real.values_list("slug", flat=True)[:5]) + (", …" if count > 5 else "")
+        raise Conflict(ERR_REAL_MERCHANTS.format(count=count, slugs=slugs))
+
+
+def demo_usernames(slug: str) -> tuple[str, str]:
+    """The owner's and the cashier's login of the demo at ``slug``: ``demo`` and ``kasir``
+    for the default slug, ``demo-<slug>`` and ``kasir-<slug>`` for another, so each demo café
+    has its own logins and none works at two."""
+    if slug == DEMO_SLUG:
+        return DEMO_USERNAME, DEMO_CASHIER
+    return f"{DEMO_USERNAME}-{slug}", f"{DEMO_CASHIER}-{slug}"
+
+
+def _demo_login_ensure(
+    *, merchant: Merchant, username: str, role: str, outlet_code: str | None = None
+) -> tuple[AbstractBaseUser, str]:
+    from langganan.core.selectors import outlet_get
+
+    if not is_demo_merchant(merchant):
+        raise Conflict(ERR_NOT_A_DEMO_MERCHANT.format(slug=merchant.slug), field="slug")
+    outlet = outlet_get(merchant=merchant, code=outlet_code) if outlet_code else None
+    existing = get_user_model().objects.filter(username=username).first()
+    if existing is not None and not DemoLogin.objects.filter(user=existing).exists():
+        raise Conflict(ERR_NOT_A_DEMO_LOGIN.format(username=username), field="username")
     password = secrets.token_urlsafe(12)
     user = staff_user_create(
         merchant=merchant,
         username=username,
         password=password,
-        role=Role.OWNER,
+        role=role,
+        outlet=outlet,
         reset_password_if_exists=True,
     )
-    user.is_staff = True
-    user.is_superuser = True
+    # the dashboard of its own café only: no admin, and no membership anywhere else
+    user.is_staff = False
+    user.is_superuser = False
     user.save(update_fields=["is_staff", "is_superuser"])
+    Membership.objects.filter(user=user).exclude(merchant=merchant).delete()
+    DemoLogin.objects.get_or_create(user=user)
     return user, password
+
+
+@transaction.atomic
+def demo_login_ensure(
+    *, merchant: Merchant, username: str | None = None
+) -> tuple[AbstractBaseUser, str]:
+    """Make ``username`` (by default :func:`demo_usernames`' owner) the owner of the demo
+    merchant ``merchant`` and of nothing else, with a new random password; not staff, not a
+    superuser (the dashboard, not the Django admin).
+
+    Returns the user and the password (shown to the person running the demo once). Refused
+    (:class:`Conflict`) when ``merchant`` is not a demo merchant or a login of that name exists
+    that the demo did not make.
+    """
+    return _demo_login_ensure(
+        merchant=merchant,
+        username=username or demo_usernames(merchant.slug)[0],
+        role=Role.OWNER,
+    )
 
 
 @transaction.atomic
 def demo_cashier_ensure(
-    *, merchant: Merchant, username: str = DEMO_CASHIER, outlet_code: str = DEMO_OUTLET
+    *, merchant: Merchant, username: str | None = None, outlet_code: str = DEMO_OUTLET
 ) -> tuple[AbstractBaseUser, str]:
-    """Make ``username`` a cashier of ``merchant`` at the outlet ``outlet_code``, with a new
-    random password (shown once, like the owner's)."""
-    from langganan.core.selectors import outlet_get
-
-    password = secrets.token_urlsafe(12)
-    user = staff_user_create(
+    """Make ``username`` (by default :func:`demo_usernames`' cashier) a cashier of the demo
+    merchant at the outlet ``outlet_code`` only, with a new random password (shown once, like
+    the owner's); refused like :func:`demo_login_ensure`."""
+    return _demo_login_ensure(
         merchant=merchant,
-        username=username,
-        password=password,
+        username=username or demo_usernames(merchant.slug)[1],
         role=Role.CASHIER,
-        outlet=outlet_get(merchant=merchant, code=outlet_code),
-        reset_password_if_exists=True,
+        outlet_code=outlet_code,
     )
-    return user, password
 
 
 @transaction.atomic
