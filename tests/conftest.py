@@ -63,9 +63,12 @@ def outlet(merchant):
 
 
 @pytest.fixture(autouse=True)
-def _forget_remembered_sign_in_locks():
+def _forget_remembered_sign_in_locks(settings):
     """Each worker remembers locked addresses in memory (langganan.staff.guard); a test's
-    database is rolled back after it, so its memory must go too."""
+    database is rolled back after it, so its memory must go too. The machine's one
+    password-check slot is a file in the data folder, which test runs of the same checkout
+    share: a login in a test waits for it instead of being told "coba lagi"."""
+    settings.LOGIN_PASSWORD_CHECK_WAIT = 30
     yield
     from langganan.staff.guard import forget_all
 
