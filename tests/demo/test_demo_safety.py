@@ -179,3 +179,27 @@ def _end():
     from datetime import date
 
     return date(2025, 6, 30)
+
+
+def test_the_migration_marks_a_cafe_and_logins_an_earlier_demo_made_and_nothing_else():
+    import importlib
+
+    from django.apps import apps
+
+    from langganan.api.services import api_key_create
+    from tests.factories import OutletFactory
+
+    migration = importlib.import_module("langganan.demo.migrations.0001_demo_marks")
+    earlier = OutletFactory(merchant=MerchantFactory(name="Kopi Langganan")).merchant
+    api_key_create(merchant=earlier, outlet=earlier.outlets.get(), name="demo POS")
+    namesake = MerchantFactory(name="Kopi Langganan")  # the same name, no demo key: a real café
+    real = MerchantFactory()
+    demo = UserFactory(username="demo", is_superuser=True, is_staff=True)
+    Membership.objects.create(merchant=earlier, user=demo, role=Role.OWNER)
+    kasir = UserFactory(username="kasir")  # works at a real merchant too: someone's account
+    Membership.objects.create(merchant=earlier, user=kasir, role=Role.CASHIER)
+    Membership.objects.create(merchant=real, user=kasir, role=Role.CASHIER)
+    migration.mark_earlier_demos(apps, None)
+    assert list(DemoMerchant.objects.values_list("merchant", flat=True)) == [earlier.pk]
+    assert list(DemoLogin.objects.values_list("user", flat=True)) == [demo.pk]
+    assert not DemoMerchant.objects.filter(merchant=namesake).exists()
