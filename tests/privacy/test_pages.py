@@ -206,3 +206,38 @@ def test_the_audit_page_filters_by_action_user_customer_and_date(client, merchan
     assert len(client.get(url, {"date_from": tomorrow}).context["events"]) == 0
     text = client.get(url).content.decode()
     assert "Halaman pelanggan dilihat" in text and ">customer.view<" not in text
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [
+        ("owner", {"Data pribadi", "Unduh data", "Perbaiki data", "Hapus data pribadi"}),
+        ("manager", {"Data pribadi", "Perbaiki data"}),
+        ("cashier", set()),
+    ],
+)
+def test_the_customer_page_box_shows_what_the_role_may_do(client, merchant, role, sees):
+    customer = CustomerFactory(merchant=merchant)
+    user = login(client, merchant, role)
+    if role == "cashier":  # a cashier sees only the customer they found at the counter
+        client.get(
+            reverse("web:customer_lookup", args=[merchant.slug]), {"q": customer.member_code}
+        )
+    response = client.get(reverse("web:customer_detail", args=[merchant.slug, customer.pk]))
+    assert response.status_code == 200, user
+    page = response.content.decode()
+    for text in ("Unduh data", "Perbaiki data", "Hapus data pribadi"):
+        assert (text in page) == (text in sees), text
+    assert ('id="data-pribadi"' in page) == bool(sees)
+
+
+def test_the_admin_shows_the_privacy_records_read_only(client, merchant):
+    from tests.factories import UserFactory
+
+    customer, _ = rich_customer(merchant)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for name in ("auditevent", "privacyrequest", "correction"):
+        assert client.get(reverse(f"admin:privacy_{name}_changelist")).status_code == 200
+    event = AuditEvent.objects.first()
+    page = client.get(reverse("admin:privacy_auditevent_change", args=[event.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()

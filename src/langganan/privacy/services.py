@@ -129,19 +129,13 @@ def _request_for(
 ) -> PrivacyRequest:
     """The open request with this reference, or one logged now (done at once)."""
     reference = (reference or "").strip()
+    open_requests = PrivacyRequest.objects.filter(
+        merchant=merchant, kind=kind, reference=reference, status=RequestStatus.OPEN
+    )
     entry = (
-        PrivacyRequest.objects.filter(
-            merchant=merchant, kind=kind, reference=reference, status=RequestStatus.OPEN
-        )
-        .filter(customer__in=[customer.pk])
-        .first()
-    ) or PrivacyRequest.objects.filter(
-        merchant=merchant,
-        kind=kind,
-        reference=reference,
-        customer__isnull=True,
-        status=RequestStatus.OPEN,
-    ).first()
+        open_requests.filter(customer=customer).first()
+        or open_requests.filter(customer__isnull=True).first()
+    )
     if entry is None:
         entry = PrivacyRequest.objects.create(
             merchant=merchant,
