@@ -61,7 +61,11 @@ def books(merchant, customer):
 def test_erasure_leaves_no_personal_value_in_any_text_column_and_the_books_unchanged(
     merchant, owner
 ):
+    from langganan.insights.models import CustomerInsight
+    from tests.web.test_customer_detail import insight_for
+
     customer, referrer = rich_customer(merchant)
+    insight_for(customer)  # her analysis stays (anonymous), so the segment counts stay
     assert len(text_hits(NEEDLES)) > 10  # the scan sees her data before
     before = books(merchant, customer)
     points_before = customer.accounts.get(kind="points").balance
@@ -71,6 +75,7 @@ def test_erasure_leaves_no_personal_value_in_any_text_column_and_the_books_uncha
 
     assert text_hits(NEEDLES) == []
     assert books(merchant, customer) == before
+    assert CustomerInsight.objects.get(customer=customer).segment == "champions"
     customer.refresh_from_db()
     assert customer.accounts.get(kind="points").balance == points_before
     assert customer.member_code == f"DIHAPUS-{customer.pk}"

@@ -18,6 +18,7 @@ SECTIONS = (
     "processing_purposes",
     "transactions",
     "loyalty",
+    "insights",
     "vouchers",
     "messages",
     "complaints",
@@ -44,6 +45,7 @@ def test_the_export_holds_every_section_of_the_customer(merchant, owner):
     assert [v["code"] for v in data["vouchers"]] == ["KZWHEMAT"]
     assert len(data["messages"]) == 2 and "Kartika" in data["messages"][0]["body"]
     assert data["complaints"] == []
+    assert data["insights"] is None  # not analysed yet
     assert data["corrections"][0]["field"] == "address"
     # nothing of the other customer
     assert "Sari Pengajak" not in json.dumps(data["profile"])
@@ -88,3 +90,16 @@ def test_an_export_is_logged_as_a_done_access_request_and_audited(merchant, owne
     event = AuditEvent.objects.get(merchant=merchant, action="customer.export")
     assert event.user == owner and event.object_id == str(customer.pk)
     assert event.detail["reference"] == "AKSES-1"
+
+
+def test_the_export_holds_what_the_analysis_inferred(merchant, owner):
+    from tests.web.test_customer_detail import insight_for
+
+    customer, _ = rich_customer(merchant)
+    insight_for(customer, usual_order=[["Es Kopi Susu", 3, 1]])
+    data = personal_data_export(customer=customer, user=owner)
+    assert data["insights"]["segment"] == "champions"
+    assert data["insights"]["lifecycle"] == "loyal"
+    book = load_workbook(io.BytesIO(personal_data_xlsx(data)))
+    rows = {r[0]: r[1] for r in book["insights"].iter_rows(min_row=2, values_only=True)}
+    assert rows["segment"] == "champions"

@@ -186,6 +186,39 @@ def _loyalty(customer: Customer) -> dict:
     }
 
 
+def _insights(customer: Customer) -> dict | None:
+    """What the analysis inferred about the customer (profiling is personal data too)."""
+    from langganan.insights.models import CustomerInsight
+
+    row = CustomerInsight.objects.filter(customer=customer).first()
+    if row is None:
+        return None
+    fields = (
+        "orders",
+        "total_spend",
+        "first_purchase",
+        "last_purchase",
+        "segment",
+        "lifecycle",
+        "r_score",
+        "f_score",
+        "m_score",
+        "p_alive",
+        "expected_purchases_30",
+        "expected_purchases_90",
+        "clv",
+        "next_purchase_date",
+        "typical_weekday",
+        "typical_hour",
+        "time_of_month",
+        "median_gap_days",
+        "usual_order",
+        "cross_sell",
+        "up_sell",
+    )
+    return {name: _value(getattr(row, name)) for name in fields}
+
+
 def _vouchers(customer: Customer) -> list[dict]:
     from django.db.models import Q
 
@@ -278,6 +311,7 @@ for _name, _func in (
     ("processing_purposes", _purposes),
     ("transactions", _transactions),
     ("loyalty", _loyalty),
+    ("insights", _insights),
     ("vouchers", _vouchers),
     ("messages", _messages),
     ("complaints", _complaints),
@@ -360,8 +394,8 @@ def personal_data_xlsx(data: dict) -> bytes:
             _sheet(book, "loyalty_accounts", value["accounts"])
             _sheet(book, "loyalty_ledger", value["ledger"])
             _sheet(book, "tier_changes", value["tier_changes"])
-        elif isinstance(value, dict):
-            _sheet(book, name, [{"field": k, "value": v} for k, v in value.items()])
+        elif isinstance(value, dict) or value is None:
+            _sheet(book, name, [{"field": k, "value": v} for k, v in (value or {}).items()])
         else:
             _sheet(book, name, list(value or []))
     out = io.BytesIO()
