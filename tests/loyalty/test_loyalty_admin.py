@@ -19,6 +19,7 @@ from langganan.loyalty.models import (
     VoucherRedemption,
 )
 from langganan.loyalty.tab import ERR_LIMIT_BELOW_OWED, tab_balance, tab_charge, tab_set_limit
+from langganan.loyalty.tab_payments import tab_payment_record
 from tests.factories import CustomerFactory, TransactionFactory, UserFactory
 from tests.loyalty.factories import MemberFactory, ProgramFactory, TierFactory, VoucherFactory
 
@@ -32,6 +33,7 @@ READ_ONLY = {
     "VoucherRedemption",
     "CheckoutRecord",
     "PointLot",
+    "TabPayment",
 }
 
 
@@ -62,6 +64,16 @@ def ledger(merchant):
     points_redeem(customer=rina, points=30, key="redeem", at=now)
     tab_set_limit(customer=rina, limit=Decimal("50000"), at=now)
     tab_charge(customer=rina, amount=Decimal("20000"), key="tab", at=now)
+    budi = CustomerFactory(merchant=merchant, full_name="Budi")
+    tab_set_limit(customer=budi, limit=Decimal("50000"), at=now)
+    tab_charge(customer=budi, amount=Decimal("20000"), key="tab-budi", at=now)
+    tab_payment_record(
+        merchant=merchant,
+        customer_id=budi.pk,
+        amount=Decimal("5000"),
+        method="cash",
+        idempotency_key="pay-1",
+    )
     sale = TransactionFactory(merchant=merchant, customer=rina)
     voucher = VoucherFactory(merchant=merchant)
     VoucherRedemption.objects.create(

@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 
 from .auth import ApiKeyAuth, TooManyWrongKeys, too_many_wrong_keys
 from .errors import PROBLEM_CONTENT_TYPE, install_handlers, method_not_allowed, not_found_view
-from .routers import checkout, customers, transactions, vouchers
+from .routers import checkout, customers, tabs, transactions, vouchers
 
 DESCRIPTION = """\
 The REST API a point-of-sale system (cash register, tablet app) calls at the counter.
@@ -23,9 +23,10 @@ The REST API a point-of-sale system (cash register, tablet app) calls at the cou
 merchant's data (another merchant's customer, sale or voucher is a 404). Keys are created with
 `langganan apikey create --merchant SLUG --outlet CODE`.
 
-**Idempotency**: `POST /transactions` and refunds need an `Idempotency-Key` header. The same key
-with the same body replays the stored response (header `Idempotent-Replayed: true`); the same key
-with a different body is a 422; a retry while the first request is still running is a 409.
+**Idempotency**: `POST /transactions`, refunds and tab payments need an `Idempotency-Key`
+header. The same key with the same body replays the stored response (header
+`Idempotent-Replayed: true`); the same key with a different body is a 422; a retry while the
+first request is still running is a 409.
 Keys are scoped per merchant and kept at least 72 hours.
 
 **Errors** are `application/problem+json` (RFC 9457) with a machine-readable `code`;
@@ -59,7 +60,7 @@ api = PosApi(
 )
 install_handlers(api)
 api.add_exception_handler(TooManyWrongKeys, too_many_wrong_keys)
-for module in (customers, checkout, transactions, vouchers):
+for module in (customers, tabs, checkout, transactions, vouchers):
     api.add_router("/", module.router)
 
 

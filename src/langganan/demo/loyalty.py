@@ -366,7 +366,7 @@ def _tabs_open(
         customer = members[index].customer
         positions = sorted(recent[index], key=lambda p: dataset.transactions[p].occurred_at)
         limit = Decimal(rng.choice((200_000, 300_000, 500_000)))
-        tab_set_limit(customer=customer, limit=limit, at=since)
+        tab_set_limit(customer=customer, limit=limit, at=since, actor="demo")
         owed = Decimal(0)
         for position in positions[-4:]:
             txn = dataset.transactions[position]

@@ -33,6 +33,7 @@ from langganan.loyalty.models import (
     Program,
     Referral,
     Reward,
+    TabPayment,
     Tier,
     TierChange,
     Voucher,
@@ -263,11 +264,12 @@ class AccountAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         from langganan.loyalty.tab import tab_set_limit
-        from langganan.privacy import audit
 
         if obj.kind == AccountKind.TAB and "floor" in form.changed_data:
-            tab_set_limit(customer=obj.customer, limit=-obj.floor, at=timezone.now())
-            audit.record(request, obj.merchant, "tab.limit", obj.customer, limit=-obj.floor)
+            # recorded in the audit log with the admin user (tab_set_limit does it)
+            tab_set_limit(
+                customer=obj.customer, limit=-obj.floor, at=timezone.now(), request=request
+            )
 
 
 @admin.register(Journal)
@@ -356,3 +358,14 @@ class CheckoutRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["merchant", "operation"]
     search_fields = ["key"]
     date_hierarchy = "created_at"
+
+
+@admin.register(TabPayment)
+class TabPaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """How each tab payment was paid, where and by whom (the money is its journal)."""
+
+    list_display = ["paid_at", "customer", "amount", "method", "outlet", "recorded_by", "merchant"]
+    list_filter = ["merchant", "method"]
+    search_fields = [*CUSTOMER_SEARCH]
+    list_select_related = ["customer", "outlet", "recorded_by", "merchant"]
+    date_hierarchy = "paid_at"

@@ -632,8 +632,13 @@ def checkout(
     idempotency_key: str,
     request: CheckoutRequest,
     refuse_while_running: bool = False,
+    recorded_by: Any = None,
 ) -> dict[str, Any]:
     """Record a sale with its discounts and rewards, once per idempotency key.
+
+    ``recorded_by``: the staff user who records the sale at the counter (kept on the
+    transaction for the end-of-day summary per cashier); None for the POS API and imports. It
+    is not part of the request's fingerprint: a retry by a colleague replays the same sale.
 
     Returns a JSON-ready dict: the transaction, the quote's numbers, points earned, cashback,
     the new balances, the tier (and whether it changed) and a receipt line. A replay of the same
@@ -656,7 +661,9 @@ def checkout(
             if isinstance(claimed, dict):
                 return claimed
             record = claimed
-            result = _checkout_effects(merchant=merchant, outlet=outlet, request=request)
+            result = _checkout_effects(
+                merchant=merchant, outlet=outlet, request=request, recorded_by=recorded_by
+            )
             record.response = result
             record.transaction_id = result["transaction"]["id"]
             record.save(update_fields=["response", "transaction"])
@@ -670,7 +677,7 @@ def checkout(
 
 
 def _checkout_effects(
-    *, merchant: Merchant, outlet: Outlet, request: CheckoutRequest
+    *, merchant: Merchant, outlet: Outlet, request: CheckoutRequest, recorded_by: Any = None
 ) -> dict[str, Any]:
     from langganan.loyalty.credit import credit_grant, credit_spend
     from langganan.loyalty.points import points_earn, points_redeem
@@ -713,6 +720,7 @@ def _checkout_effects(
         payment_method=request.payment_method,
         channel=request.channel,
         external_id=request.external_id or None,
+        recorded_by=recorded_by,
     )
     LineItem.objects.bulk_create(
         [

@@ -273,14 +273,12 @@ def set_limit_cmd(merchant_slug: str, reference: str, amount: str) -> None:
     from langganan.core.errors import InvalidInput
     from langganan.core.money import parse_money
     from langganan.loyalty.tab import tab_balance, tab_set_limit
-    from langganan.privacy import audit
 
     try:
         limit = parse_money(amount)
     except ValueError as exc:
         raise InvalidInput(f"{amount!r}: {exc}") from exc
     customer = _customer(_merchant(merchant_slug), reference)
-    tab_set_limit(customer=customer, limit=limit, at=timezone.now())
-    audit.record(None, customer.merchant, "tab.limit", customer, limit=limit)
+    tab_set_limit(customer=customer, limit=limit, at=timezone.now(), actor="CLI")  # audited
     owed, new_limit = tab_balance(customer=customer)
     click.echo(f"Tab limit of {customer} set to {_rp(new_limit)} (owes {_rp(owed)}).")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -705,3 +706,53 @@ class CheckoutRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key}"
+
+
+class TabPaymentMethod(models.TextChoices):
+    """How a customer pays off their tab (a subset of the sales' payment methods)."""
+
+    CASH = "cash", _("Cash")
+    QRIS = "qris", "QRIS"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    E_WALLET = "e_wallet", _("E-wallet")
+    DEBIT_CARD = "debit_card", _("Debit card")
+
+
+class TabPayment(models.Model):
+    """A payment towards a customer's tab, taken at the counter or by a POS: how it was paid,
+    at which outlet and by whom. The money itself moves in ``journal`` (kind ``tab_pay``);
+    this row only describes it, and is never changed."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tab_payments")
+    journal = models.OneToOneField(Journal, on_delete=models.PROTECT, related_name="tab_payment")
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    method = models.CharField(_("payment method"), max_length=16, choices=TabPaymentMethod.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    paid_at = models.DateTimeField(_("paid at"))
+
+    class Meta:
+        verbose_name = _("tab payment")
+        verbose_name_plural = _("tab payments")
+        ordering = ["-paid_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "paid_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="tab_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(method__in=[m.value for m in TabPaymentMethod]),
+                name="tab_payment_method_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.amount} {self.method}"

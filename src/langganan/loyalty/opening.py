@@ -347,7 +347,12 @@ def _tab_post(row: _Row, key: str, at: datetime, set_limit: bool, result) -> Non
         from langganan.loyalty.tab import tab_set_limit
 
         owed_now = max(ZERO, -Decimal(account.balance))
-        tab_set_limit(customer=customer, limit=owed_now + row.tab_owed, at=at)
+        tab_set_limit(
+            customer=customer,
+            limit=owed_now + row.tab_owed,
+            at=at,
+            actor="opening balances import",
+        )
         result.limits_set += 1
     journal_post(
         merchant=customer.merchant,

@@ -98,13 +98,29 @@ def _tab_locked(customer: Customer) -> Account:
 # -- services ---------------------------------------------------------------------------------
 
 
-def tab_set_limit(*, customer: Customer, limit: Decimal, at: datetime) -> Account:
+def tab_set_limit(
+    *,
+    customer: Customer,
+    limit: Decimal,
+    at: datetime,
+    by=None,
+    request=None,
+    actor: str = "",
+) -> Account:
     """Set how much ``customer`` may owe (the tab account's floor becomes ``-limit``).
 
     Refused with :data:`ERR_LIMIT_BELOW_OWED` when the customer already owes more than the new
     limit (exactly the new limit is fine), and with :data:`ERR_LIMIT_NEGATIVE` below zero.
     ``at`` is when the merchant decided it; the account keeps only the current limit.
+
+    Every change is recorded in the audit log (action ``tab.limit``, in the same database
+    transaction) with who made it: the dashboard ``request``'s user, else the user ``by``, else
+    ``actor`` (``"CLI"`` by default), and the previous and new limit; the history of a
+    customer's limit is :func:`tab_limit_history`. Setting the limit it already has records
+    nothing.
     """
+    from langganan.privacy import audit
+
     value = to_money(limit)
     if value < 0:
         raise InvalidInput(ERR_LIMIT_NEGATIVE, field="limit")
@@ -118,9 +134,60 @@ def tab_set_limit(*, customer: Customer, limit: Decimal, at: datetime) -> Accoun
                 ),
                 field="limit",
             )
+        previous = _limit(account)
+        if previous == value:
+            return account
         account.floor = -value
         account.save(update_fields=["floor"])
+        audit.record(
+            request,
+            customer.merchant,
+            "tab.limit",
+            customer,
+            actor=actor,
+            user=by,
+            limit=str(value),
+            previous=str(previous),
+            owed=str(owed),
+            decided_at=at,
+        )
     return account
+
+
+@dataclass
+class LimitChange:
+    """One change of a customer's tab limit, from the audit log."""
+
+    at: datetime
+    previous: Decimal | None
+    limit: Decimal
+    by: str
+
+
+def tab_limit_history(*, customer: Customer, limit: int = 20) -> list[LimitChange]:
+    """The latest changes of the customer's tab limit, newest first: when, from what to what,
+    and who (the user's name at the time, or what acted without one)."""
+    from langganan.privacy.models import AuditEvent
+
+    events = AuditEvent.objects.filter(
+        merchant_id=customer.merchant_id,
+        action="tab.limit",
+        object_type=customer._meta.label_lower,
+        object_id=str(customer.pk),
+    ).order_by("-at", "-id")[:limit]
+    rows = []
+    for event in events:
+        detail = event.detail or {}
+        previous = detail.get("previous")
+        rows.append(
+            LimitChange(
+                at=event.at,
+                previous=to_money(previous) if previous not in (None, "") else None,
+                limit=to_money(detail.get("limit") or 0),
+                by=event.actor,
+            )
+        )
+    return rows
 
 
 def tab_charge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -126,6 +127,17 @@ class Transaction(models.Model):
         blank=True,
         editable=False,
         help_text=_("Identity of a row imported from a file without transaction ids."),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        help_text=_(
+            "The staff member who recorded it at the counter; empty for the POS API and imports."
+        ),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 

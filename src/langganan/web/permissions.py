@@ -154,3 +154,4 @@ def may_open(role: str, name: str) -> bool:
     means the customer being served)."""
     rule = PERMISSIONS.get(name)
     return rule is not None and rule.allows(role)
+    "POST /customers/{customer_id}/tab/payments": POS_KEY,
