@@ -143,6 +143,7 @@ def test_a_correction_is_saved_with_its_history(client, merchant):
     # a bad phone is refused on the form, nothing changes
     response = client.post(url, form | {"phone": "12"})
     assert response.status_code == 400
+    assert "bukan nomor HP yang valid" in response.content.decode()
     assert Correction.objects.count() == 6
 
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from langganan.customers.models import Gender, Greeting
 from langganan.privacy.models import AuditAction, RequestKind, RequestStatus
+
+#: the profile services' refusals (English constants), translated where the form shows them
+PROFILE_ERRORS = (
+    gettext_noop("not a valid phone number"),
+    gettext_noop("not a valid email address"),
+    gettext_noop("birth date is in the future"),
+    gettext_noop("another customer of this merchant already has this phone number"),
+    gettext_noop("gender must be M, F or empty"),
+    gettext_noop("greeting must be one of Kak, Mas, Mbak, Pak, Bu"),
+)
 
 REFERENCE_HELP = _("The request's reference, e.g. the number of the letter, email or message.")
 

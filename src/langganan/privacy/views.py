@@ -245,7 +245,8 @@ def customer_edit(request, slug: str, pk: int):
                     http_request=request,
                 )
             except LanggananError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                field = exc.field if exc.field in form.fields else None
+                form.add_error(field, _(exc.message))  # PROFILE_ERRORS are translated
             else:
                 if rows:
                     messages.success(request, _("The changes were saved and recorded."))
