@@ -159,6 +159,8 @@ def _argument(shop: Shop, name: str, parameter: str):
         return shop.customer.pk
     if parameter == "name":  # a job
         return "loyalty.expire"
+    if parameter == "outlet_id":  # the outlet of the shop's sale
+        return shop.merchant.outlets.order_by("pk").first().pk
     if parameter == "fmt":
         return "json" if name.startswith("privacy:") else "png"
     raise AssertionError(f"no argument for {parameter!r} of {name}: add it to _argument")

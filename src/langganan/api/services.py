@@ -105,13 +105,19 @@ def member_register(
     gender: str = "",
     greeting: str = "",
     birth_date: date | None = None,
+    city: str = "",
     member_code: str | None = None,
     consents: Mapping[str, bool] | None = None,
     consent_wording_version: str = "",
     referral_code: str | None = None,
+    source: str = COUNTER_SOURCE,
 ) -> Registration:
     """Register a customer at the counter with the consent they gave per channel, and enrol
-    them in the merchant's active loyalty program when there is one — all or nothing."""
+    them in the merchant's active loyalty program when there is one — all or nothing.
+
+    ``source`` is where they signed up (the POS, the counter screen, the sign-up page): it is
+    the customer's acquisition source, and with the outlet's code (``pos:KOPI1``) the source of
+    each consent event."""
     from langganan.customers.services import customer_create
     from langganan.loyalty.members import member_enrol
 
@@ -123,10 +129,11 @@ def member_register(
         gender=gender,
         greeting=greeting,
         birth_date=birth_date,
+        city=city.strip(),
         member_code=member_code,
-        acquisition_source=COUNTER_SOURCE,
+        acquisition_source=source,
         consents=consents,
-        consent_source=f"{COUNTER_SOURCE}:{outlet.code}",
+        consent_source=f"{source}:{outlet.code}",
         consent_wording_version=consent_wording_version,
     )
     member = None

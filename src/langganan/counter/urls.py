@@ -10,4 +10,24 @@ urlpatterns: list = []
 
 # -- enrolment at the counter and self sign-up by QR (counter.views_enrol, counter.signup) -----
 
+from langganan.counter import signup, views_enrol  # noqa: E402
+
+urlpatterns += [
+    path("m/<slug:slug>/kasir/daftar/", views_enrol.enrol, name="enrol"),
+    path("m/<slug:slug>/kasir/daftar/cek/", views_enrol.enrol_check, name="enrol_check"),
+    path("m/<slug:slug>/kasir/daftar/<int:pk>/", views_enrol.enrol_done, name="enrol_done"),
+    path("m/<slug:slug>/kasir/poster/", views_enrol.poster_list, name="poster_list"),
+    path("m/<slug:slug>/kasir/poster/<int:outlet_id>/", views_enrol.poster, name="poster"),
+    path(
+        "m/<slug:slug>/kasir/poster/<int:outlet_id>/baru/",
+        views_enrol.poster_renew,
+        name="poster_renew",
+    ),
+    # public: the customer's own phone, no login (see counter.signup)
+    path("daftar/<slug:token>/", signup.signup, name="signup"),
+    path("daftar/<slug:token>/terima-kasih/", signup.signup_thanks, name="signup_thanks"),
+    path("daftar/<slug:token>/privasi/", signup.signup_privacy, name="signup_privacy"),
+    path("kartu/<str:token>/", signup.card, name="card"),
+]
+
 # -- the open tabs (kasbon) and the end-of-day summary (counter.views_tab, counter.day) --------

@@ -108,6 +108,13 @@ PERMISSIONS: dict[str, Rule] = {
     # staff: who may log in, and lifting a locked login (langganan.staff)
     "staff:list": OWNERS,
     "staff:unlock": OWNERS,
+    # the counter: enrolling a member (cashiers enrol); the sign-up posters of the outlets
+    "counter:enrol": STAFF,
+    "counter:enrol_check": STAFF,
+    "counter:enrol_done": SERVED,
+    "counter:poster_list": MANAGERS,
+    "counter:poster": MANAGERS,
+    "counter:poster_renew": MANAGERS,
 }
 
 #: URLs outside /m/<merchant>/ that anyone may reach, and what protects them instead
@@ -119,6 +126,10 @@ PUBLIC: dict[str, str] = {
     "campaigns:whatsapp_webhook": "the provider's signature",
     "campaigns:sms_webhook": "the provider's signature",
     "campaigns:optout": "the customer's own signed token",
+    "counter:signup": "an outlet's random sign-up token; CSRF, honeypot, limits per IP/outlet",
+    "counter:signup_thanks": "an outlet's random sign-up token; the same page for everyone",
+    "counter:signup_privacy": "an outlet's random sign-up token; the merchant's privacy notice",
+    "counter:card": "the member's own signed token (sent to them by WhatsApp)",
 }
 
 #: Django admin (/admin/): Django's own rule, is_staff users only; merchants' staff are not
@@ -132,6 +143,7 @@ API_PERMISSIONS: dict[str, str] = {
     "GET /customers/lookup": POS_KEY,
     "POST /customers": POS_KEY,
     "GET /customers/{customer_id}/ledger": POS_KEY,
+    "POST /customers/{customer_id}/tab/payments": POS_KEY,
     "POST /checkout/quote": POS_KEY,
     "POST /transactions": POS_KEY,
     "POST /transactions/batch": POS_KEY,
@@ -154,4 +166,3 @@ def may_open(role: str, name: str) -> bool:
     means the customer being served)."""
     rule = PERMISSIONS.get(name)
     return rule is not None and rule.allows(role)
-    "POST /customers/{customer_id}/tab/payments": POS_KEY,
