@@ -31,3 +31,13 @@ urlpatterns += [
 ]
 
 # -- the open tabs (kasbon) and the end-of-day summary (counter.views_tab, counter.day) --------
+
+from langganan.counter import views_tab  # noqa: E402
+
+urlpatterns += [
+    path("m/<slug:slug>/kasbon/", views_tab.tab_list, name="tab_list"),
+    path("m/<slug:slug>/kasbon/<int:pk>/", views_tab.tab_detail, name="tab_detail"),
+    path("m/<slug:slug>/kasbon/<int:pk>/bayar/", views_tab.tab_pay, name="tab_pay"),
+    path("m/<slug:slug>/kasbon/<int:pk>/limit/", views_tab.tab_limit, name="tab_limit"),
+    path("m/<slug:slug>/kasir/ringkasan/", views_tab.day_summary, name="day_summary"),
+]

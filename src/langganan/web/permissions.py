@@ -114,6 +114,14 @@ PERMISSIONS: dict[str, Rule] = {
     "counter:enrol_done": SERVED,
     "counter:poster_list": MANAGERS,
     "counter:poster": MANAGERS,
+    # kasbon (the tab): everyone sees the open tabs and takes payments; only owners and
+    # managers set or raise a credit limit (every change audited with who made it)
+    "counter:tab_list": STAFF,
+    "counter:tab_detail": STAFF,
+    "counter:tab_pay": STAFF,
+    "counter:tab_limit": MANAGERS,
+    # the end-of-day summary of the counter, per outlet and cashier
+    "counter:day_summary": MANAGERS,
     "counter:poster_renew": MANAGERS,
 }
 
