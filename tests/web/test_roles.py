@@ -163,7 +163,25 @@ def _argument(shop: Shop, name: str, parameter: str):
         return shop.merchant.outlets.order_by("pk").first().pk
     if parameter == "fmt":
         return "json" if name.startswith("privacy:") else "png"
+    if parameter == "key":  # a sale recorded at the counter, by its basket key
+        return _counter_sale(shop)
     raise AssertionError(f"no argument for {parameter!r} of {name}: add it to _argument")
+
+
+def _counter_sale(shop: Shop) -> str:
+    from langganan.loyalty.checkout import BasketLine, CheckoutRequest, checkout
+
+    key = "kasir-" + "0" * 31 + "1"
+    checkout(
+        merchant=shop.merchant,
+        outlet=shop.merchant.outlets.order_by("pk").first(),
+        idempotency_key=key,
+        request=CheckoutRequest(
+            lines=[BasketLine(quantity=1, unit_price=10000, name="Kopi")],
+            customer_id=shop.customer.pk,
+        ),
+    )
+    return key
 
 
 def _privacy_request(shop: Shop):
@@ -328,10 +346,10 @@ def test_a_manager_sees_the_full_phone_and_address(shop):
 # --- start page, navigation, the 403 page --------------------------------------------------------
 
 
-def test_the_start_page_is_the_lookup_for_a_cashier_and_the_list_for_the_others(shop):
+def test_the_start_page_is_the_counter_for_a_cashier_and_the_list_for_the_others(shop):
     slug = shop.merchant.slug
     for role, start in (
-        ("cashier", "web:customer_lookup"),
+        ("cashier", "counter:screen"),
         ("manager", "web:customer_list"),
         ("owner", "web:customer_list"),
     ):
@@ -375,7 +393,7 @@ def test_the_403_page_says_why_in_indonesian(shop):
     html = response.content.decode()
     assert "Bukan untuk peran Anda" in html
     assert f"Anda masuk sebagai <strong>Kasir</strong> di {shop.merchant.name}." in html
-    assert reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug}) in html
+    assert reverse("counter:screen", kwargs={"slug": shop.merchant.slug}) in html
 
 
 # --- the POS API ---------------------------------------------------------------------------------

@@ -8,6 +8,20 @@ urlpatterns: list = []
 
 # -- the counter screen: search, the card, the basket and the sale (counter.views_sale) --------
 
+from langganan.counter import views_sale  # noqa: E402
+
+urlpatterns += [
+    path("m/<slug:slug>/kasir/", views_sale.screen, name="screen"),
+    path("m/<slug:slug>/kasir/pilih/<int:pk>/", views_sale.pick, name="pick"),
+    path("m/<slug:slug>/kasir/bayar/", views_sale.sale, name="sale"),
+    path("m/<slug:slug>/kasir/struk/<str:key>/", views_sale.receipt, name="receipt"),
+    path(
+        "m/<slug:slug>/kasir/struk/<str:key>/wa/",
+        views_sale.receipt_whatsapp,
+        name="receipt_whatsapp",
+    ),
+]
+
 # -- enrolment at the counter and self sign-up by QR (counter.views_enrol, counter.signup) -----
 
 from langganan.counter import signup, views_enrol  # noqa: E402

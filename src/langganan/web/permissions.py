@@ -11,8 +11,10 @@ The roles (``Membership.role``):
   settings and staff;
 - **manager** (manajer): everything else — customers, campaigns, insights, jobs;
 - **cashier** (kasir): the counter and the one customer they are serving: found by an exact
-  phone number or member code (``web:customer_lookup``), then that customer's page and card,
-  with the phone number and e-mail masked and the address hidden. No customer list, no
+  phone number or member code (``web:customer_lookup``, or the counter ``counter:screen``,
+  which also names at most ten customers whose name starts with what was typed, phone
+  masked, to pick one), then that customer's page and card, with the phone number and e-mail
+  masked and the address hidden. No customer list, no
   campaigns, no audience samples or message previews, no manual WhatsApp list, no insight
   pages, no jobs, no exports.
 
@@ -69,8 +71,15 @@ SERVED = Rule(
 
 #: dashboard pages under /m/<merchant>/, by URL name (namespace:name)
 PERMISSIONS: dict[str, Rule] = {
-    # the start of the merchant's dashboard: the customer list, or the lookup for a cashier
+    # the start of the merchant's dashboard: the customer list, or the counter for a cashier
     "web:merchant_home": STAFF,
+    # the counter (kasir): find the customer (a cashier picks only from their own search),
+    # the card of the customer being served, the basket, the sale and its receipt
+    "counter:screen": STAFF,
+    "counter:pick": STAFF,
+    "counter:sale": STAFF,
+    "counter:receipt": STAFF,
+    "counter:receipt_whatsapp": STAFF,
     # customers
     "web:customer_lookup": STAFF,
     "web:customer_list": MANAGERS,
