@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -353,8 +354,7 @@ def customer_erase(
 
     from langganan.campaigns.models import Message, MessageStatus
     from langganan.customers.models import ConsentEvent
-    from langganan.loyalty.models import Journal
-    from langganan.loyalty.tab import tab_balance
+    from langganan.loyalty.models import Account, Journal
     from langganan.webhooks.models import WebhookDelivery
 
     reference = (reference or "").strip()
@@ -365,7 +365,9 @@ def customer_erase(
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if is_erased(locked):
             raise Conflict(_(ERR_ALREADY_ERASED))
-        owed, _limit = tab_balance(customer=locked)
+        # the tab locked until the end: a charge cannot slip in between the check and the erasure
+        tab = Account.objects.select_for_update().filter(customer=locked, kind="tab").first()
+        owed = max(Decimal(0), -Decimal(tab.balance)) if tab is not None else Decimal(0)
         if owed > 0:
             raise Conflict(
                 _(ERR_TAB_OUTSTANDING) % {"owed": format_rupiah(owed, cents=True)},
