@@ -227,6 +227,7 @@ def test_the_openapi_document_and_docs_are_served_without_a_cdn(client, db):
         "/api/v1/customers/lookup",
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}/ledger",
+        "/api/v1/customers/{customer_id}/tab/payments",
         "/api/v1/checkout/quote",
         "/api/v1/transactions",
         "/api/v1/transactions/batch",

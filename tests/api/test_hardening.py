@@ -194,3 +194,16 @@ def test_a_new_key_for_each_retry_never_records_the_receipt_twice(shop):
         for _ in range(3)
     ]
     assert statuses == [201, 409, 409]
+
+
+def test_the_idempotency_key_is_documented_as_the_server_checks_it(shop, client):
+    schema = client.get("/api/v1/openapi.json").json()
+    for path in ["/api/v1/transactions", "/api/v1/customers/{customer_id}/tab/payments"]:
+        (header,) = [
+            p for p in schema["paths"][path]["post"]["parameters"] if p["name"] == "Idempotency-Key"
+        ]
+        assert header["schema"]["pattern"] == r"^[\x21-\x7e]+$"
+    for key in [" k1", "k 1", "k1 ", "kunci\u00e9"]:
+        response = shop.api.post("/transactions", sale_body(shop), idempotency_key=key)
+        assert_problem(response, 400, "idempotency_key_invalid")
+    assert not Transaction.objects.exists()

@@ -42,6 +42,31 @@ from .errors import (
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+#: What a key may be: 1 to 255 printable ASCII characters (no space), as the OpenAPI document
+#: says (:func:`header_parameter`) and :func:`idempotency_key` checks.
+KEY_PATTERN = r"^[\x21-\x7e]+$"
+
+
+def header_parameter(description: str) -> dict:
+    """The ``Idempotency-Key`` header of an operation, for its ``openapi_extra``."""
+    return {
+        "parameters": [
+            {
+                "name": HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_KEY_LENGTH,
+                    "pattern": KEY_PATTERN,
+                },
+                "description": description,
+            }
+        ]
+    }
+
+
 MIN_RETENTION = timedelta(hours=72)
 ERR_RETENTION = "idempotency keys are kept at least 72 hours"
 
@@ -51,7 +76,7 @@ def idempotency_key(request: HttpRequest) -> str:
     raw = request.headers.get(HEADER)
     if raw is None or not raw.strip():
         raise ApiProblem(400, CODE_IDEMPOTENCY_KEY_MISSING, MSG_KEY_MISSING, field=HEADER)
-    key = raw.strip()
+    key = raw  # as sent: a key with spaces around it is not the key the document allows
     if len(key) > MAX_KEY_LENGTH or not all(0x21 <= ord(ch) <= 0x7E for ch in key):
         raise ApiProblem(400, CODE_IDEMPOTENCY_KEY_INVALID, MSG_KEY_INVALID, field=HEADER)
     return key

@@ -11,7 +11,12 @@ from ninja.responses import Status
 from pydantic import Field
 
 from langganan.api.auth import api_key_of
-from langganan.api.idempotency import REPLAYED_HEADER, idempotency_key, split_replayed
+from langganan.api.idempotency import (
+    REPLAYED_HEADER,
+    header_parameter,
+    idempotency_key,
+    split_replayed,
+)
 from langganan.api.schemas import MAX_ID, InputSchema, Money, PositiveMoneyIn, Time, text
 from langganan.loyalty.models import TabPaymentMethod
 from langganan.loyalty.tab_payments import tab_payment_record
@@ -22,17 +27,9 @@ router = Router(tags=["customers"])
 
 TabMethodName = Literal[tuple(TabPaymentMethod.values)]  # type: ignore[valid-type]
 
-IDEMPOTENCY_PARAMETER = {
-    "parameters": [
-        {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            "description": "A unique key per payment (e.g. a UUID); a retry sends the same key.",
-        }
-    ]
-}
+IDEMPOTENCY_PARAMETER = header_parameter(
+    "A unique key per payment (e.g. a UUID); a retry sends the same key."
+)
 
 
 class TabPaymentIn(InputSchema):

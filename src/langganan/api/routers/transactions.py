@@ -9,7 +9,12 @@ from ninja.responses import Status
 
 from langganan.api.auth import api_key_of
 from langganan.api.errors import domain_problem
-from langganan.api.idempotency import REPLAYED_HEADER, idempotency_key, split_replayed
+from langganan.api.idempotency import (
+    REPLAYED_HEADER,
+    header_parameter,
+    idempotency_key,
+    split_replayed,
+)
 from langganan.api.schemas import (
     MAX_ID,
     BatchIn,
@@ -26,17 +31,9 @@ from . import PROBLEMS
 
 router = Router(tags=["transactions"])
 
-IDEMPOTENCY_PARAMETER = {
-    "parameters": [
-        {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            "description": "A unique key per sale (e.g. a UUID); a retry sends the same key.",
-        }
-    ]
-}
+IDEMPOTENCY_PARAMETER = header_parameter(
+    "A unique key per sale (e.g. a UUID); a retry sends the same key."
+)
 
 
 def _replayable(response: HttpResponse, replayed: bool) -> None:
