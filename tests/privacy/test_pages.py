@@ -242,3 +242,30 @@ def test_the_admin_shows_the_privacy_records_read_only(client, merchant):
     event = AuditEvent.objects.first()
     page = client.get(reverse("admin:privacy_auditevent_change", args=[event.pk]))
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+
+
+def test_the_pages_are_indonesian_without_raw_keys(client, merchant):
+    import re
+
+    login(client, merchant, "owner")
+    customer, _ = rich_customer(merchant)
+    from langganan.privacy.services import customer_correct
+
+    customer_correct(customer=customer, changes={"city": "Bogor"}, actor="test")
+    english = re.compile(
+        r"\b(Requests|Deadline|Log a request|Why we process|Audit log|Change history|"
+        r"Erase personal data|Download data|Customer page viewed|Received|Who asked|"
+        r"results|fields|reference|customer\.view|privacy\.request)\b"
+    )
+    for url in (
+        reverse("privacy:home", args=[merchant.slug]),
+        reverse("privacy:audit", args=[merchant.slug]),
+        reverse("privacy:customer_edit", args=[merchant.slug, customer.pk]),
+        reverse("privacy:customer_erase", args=[merchant.slug, customer.pk]),
+        reverse("web:customer_detail", args=[merchant.slug, customer.pk]),
+    ):
+        html = client.get(url).content.decode()
+        text = re.sub(
+            r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+        )
+        assert not english.findall(text), (url, english.findall(text))
