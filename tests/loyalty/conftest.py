@@ -23,7 +23,13 @@ def ledger_cleanup(transactional_db):
     with connection.cursor() as cursor:
         for statement in triggers.SQLITE_BACKWARD:
             cursor.execute(statement)
-        for table in ("loyalty_entry", "loyalty_lotuse", "loyalty_pointlot", "loyalty_journal"):
+        for table in (
+            "loyalty_tabpayment",  # refers to its journal
+            "loyalty_entry",
+            "loyalty_lotuse",
+            "loyalty_pointlot",
+            "loyalty_journal",
+        ):
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
         for statement in triggers.SQLITE_FORWARD:
             cursor.execute(statement)
