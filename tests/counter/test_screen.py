@@ -459,3 +459,64 @@ def test_another_merchants_receipt_is_a_404(shop):
 
     url = reverse("counter:receipt", kwargs={"slug": stranger_merchant.slug, "key": key})
     assert stranger.get(url).status_code == 404
+
+
+def test_store_credit_pays_part_and_the_method_the_rest(shop):
+    from langganan.loyalty.credit import credit_grant
+
+    credit_grant(customer=shop["customer"], amount=Decimal("7000"), key="gift", at=timezone.now())
+    client = _client(shop["merchant"])
+    key = _serve(client, shop)
+
+    response = _pay(client, shop, key, [(shop["coffee"], 1)], method="qris", credit="7000")
+
+    assert response.status_code == 302
+    receipt = _text(client.get(response["Location"]).content.decode())
+    assert "Saldo toko Rp 7.000" in receipt or "Saldo Rp 7.000" in receipt
+    assert "QRIS Rp 13.000" in receipt
+
+
+def test_more_points_than_the_program_allows_are_refused_in_indonesian(shop):
+    client = _client(shop["merchant"])
+    key = _serve(client, shop)
+
+    response = _pay(client, shop, key, [(shop["coffee"], 1)], points="150")
+
+    assert response.status_code == 422
+    assert "Paling banyak 100 poin untuk tagihan ini (50% dari tagihan)." in _text(
+        response.content.decode()
+    )
+    assert not Transaction.objects.exists()
+
+
+def test_the_note_is_on_the_receipt_and_in_the_whatsapp_text(shop):
+    client = _client(shop["merchant"])
+    key = _serve(client, shop)
+
+    response = _pay(client, shop, key, [(shop["coffee"], 1)], note="kurang manis")
+
+    assert "Catatan: kurang manis" in _text(client.get(response["Location"]).content.decode())
+    link = client.get(_url(shop, "counter:receipt_whatsapp", key=key))["Location"]
+    assert "Catatan: kurang manis" in parse_qs(urlparse(link).query)["text"][0]
+
+
+def test_the_counter_speaks_english_when_asked(shop):
+    client = _client(shop["merchant"])
+    client.cookies["django_language"] = "en"
+    key = _serve(client, shop)
+
+    html = _text(client.get(_url(shop)).content.decode())
+    refused = _text(_pay(client, shop, key, [(shop["rice"], 2)], method="tab").content.decode())
+
+    assert (
+        "The usual?" in html and "Pay and record" in html and "3 weeks since the last visit" in html
+    )
+    assert "Over the tab limit: only Rp 50.000 can still go on the tab." in refused
+
+
+def test_the_screen_and_the_card_take_few_queries(shop, django_assert_max_num_queries):
+    client = _client(shop["merchant"])
+    _serve(client, shop)
+
+    with django_assert_max_num_queries(25):
+        assert client.get(_url(shop)).status_code == 200

@@ -63,6 +63,9 @@ SEARCH_MAX_LENGTH = 100
 NOTE_MAX_LENGTH = 200
 QUANTITY_MAX = Decimal("999")
 CANDIDATES_KEY = "counter:candidates:{merchant_id}"
+#: the basket's note is no part of the sale's record: the session keeps the latest baskets'
+#: notes for their receipts
+NOTES_KEPT = 20
 OUTLET_KEY = "counter:outlet:{merchant_id}"
 #: "kasbon": the rest of the bill goes on the customer's tab (recorded as a cash sale whose
 #: cash part is nothing: the tab is in the ledger)
@@ -455,13 +458,27 @@ def sale(request, slug: str):
     except LanggananError as exc:
         basket.errors.append(refusal_message(exc))
         return _render(request, merchant, membership, basket=basket, status=422)
+    _note_keep(request, basket)
     return redirect("counter:receipt", slug=merchant.slug, key=basket.key)
+
+
+def _note_keep(request, basket: Basket) -> None:
+    """Keep the basket's note in the session for its receipt (the latest few baskets only)."""
+    if not basket.note:
+        return
+    notes = request.session.get("counter:notes", {})
+    notes[basket.key] = basket.note
+    request.session["counter:notes"] = dict(list(notes.items())[-NOTES_KEPT:])
+
+
+def _note_of(request, key: str) -> str:
+    return request.session.get("counter:notes", {}).get(key, "")
 
 
 # -- the receipt -------------------------------------------------------------------------------
 
 
-def _receipt_text(merchant: Merchant, recorded: RecordedSale, greeting: str) -> str:
+def _receipt_text(merchant: Merchant, recorded: RecordedSale, greeting: str, note: str = "") -> str:
     """The digital receipt sent by WhatsApp: what was bought, the total, the points."""
     result = recorded.result
     when = timezone.localtime(recorded.sale.occurred_at, merchant_zone(merchant))
@@ -473,6 +490,8 @@ def _receipt_text(merchant: Merchant, recorded: RecordedSale, greeting: str) -> 
     for discount in result.get("discounts", []):
         label = discount.get("code") or (_("Points") if discount["type"] == "points" else "")
         rows.append(f"{label} -{format_rupiah(Decimal(discount['amount']))}")
+    if note:
+        rows.append(_("Note: %(note)s") % {"note": note})
     rows.append(_("Total %(amount)s") % {"amount": format_rupiah(Decimal(result["total"]))})
     if Decimal(result["paid"]["tab"]):
         rows.append(
@@ -534,7 +553,8 @@ def receipt(request, slug: str, key: str):
         "credit_paid": Decimal(result["paid"]["store_credit"]),
         "method_paid": Decimal(result["paid"]["payment_method"]),
         "method_label": dict(PAYMENT_CHOICES).get(recorded.sale.payment_method, ""),
-        "receipt_text": _receipt_text(merchant, recorded, greeting),
+        "note": _note_of(request, key),
+        "receipt_text": _receipt_text(merchant, recorded, greeting, _note_of(request, key)),
         "whatsapp": bool(recorded.customer and recorded.customer.phone),
         "new_sale_url": reverse("counter:screen", kwargs={"slug": merchant.slug}) + "?baru=1",
     }
@@ -551,5 +571,6 @@ def receipt_whatsapp(request, slug: str, key: str):
     recorded = _recorded_or_404(merchant, key)
     if recorded.customer is None or not recorded.customer.phone:
         raise Http404
-    text = _receipt_text(merchant, recorded, _greeting(merchant, recorded.customer))
+    greeting = _greeting(merchant, recorded.customer)
+    text = _receipt_text(merchant, recorded, greeting, _note_of(request, key))
     return HttpResponseRedirect(wa_me_link(recorded.customer.phone, text))
