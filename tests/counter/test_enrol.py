@@ -79,11 +79,19 @@ def test_a_known_phone_number_is_recognised_and_not_duplicated(merchant, outlet,
 def test_the_greeting_gives_the_gender_and_the_optional_fields_are_kept(merchant, outlet):
     from datetime import date
 
-    done = _enrol(merchant, outlet, greeting="Pak", birth_date=date(1980, 5, 17), city="Bandung")
+    done = _enrol(
+        merchant,
+        outlet,
+        greeting="Pak",
+        birth_date=date(1980, 5, 17),
+        city="Bandung",
+        email="budi@contoh.id",
+    )
     customer = Customer.objects.get(pk=done.customer.pk)
     assert (customer.greeting, customer.gender) == ("Pak", "M")
     assert customer.birth_date == date(1980, 5, 17)
     assert customer.city == "Bandung"
+    assert customer.email == "budi@contoh.id"
     assert customer.acquisition_source == "counter"
 
 
@@ -167,7 +175,7 @@ def test_a_cashier_enrols_a_member_and_sees_the_card_and_the_whatsapp_link(
     assert response.status_code == 302 and response["Location"] == done
     html = cashier.get(done).content.decode()
     assert "Mbak Rina" in html and customer.member_code in html
-    assert "<svg" in html  # the QR code
+    assert "<svg" in html and "viewBox" in html  # the QR code, scaled whole by the page
     assert "https://wa.me/6281234567890?text=" in html
     assert "SELAMATDATANG" not in html  # the member's own code, not the template's
     voucher = Voucher.objects.get(customer=customer)

@@ -46,6 +46,7 @@ def _form(**extra):
         "phone": "0812-3456-7890",
         "full_name": "Dewi Lestari",
         "birth_date": "1995-04-12",
+        "email": "",
         "consent_whatsapp": "on",
         "website": "",
         **extra,
@@ -106,7 +107,7 @@ def test_an_inactive_outlets_link_is_a_404(link, outlet):
 
 
 def test_a_new_phone_becomes_a_member_with_its_consent(link, program):
-    response = _post(_client(), link)
+    response = _post(_client(), link, email="dewi@contoh.id")
 
     assert response.status_code == 302
     assert response["Location"] == _url(link, "counter:signup_thanks")
@@ -114,6 +115,7 @@ def test_a_new_phone_becomes_a_member_with_its_consent(link, program):
     assert customer.full_name == "Dewi Lestari"
     assert customer.birth_date.isoformat() == "1995-04-12"
     assert customer.acquisition_source == "signup"
+    assert customer.email == "dewi@contoh.id"
     assert Member.objects.filter(customer=customer).exists()
     assert Voucher.objects.filter(customer=customer).count() == 1
     events = {e.channel: e for e in ConsentEvent.objects.filter(customer=customer)}
@@ -297,3 +299,12 @@ def test_a_manager_renews_the_link_from_the_poster(merchant, outlet, link):
     url = reverse("counter:poster_renew", kwargs={"slug": merchant.slug, "outlet_id": outlet.pk})
     assert manager.post(url).status_code == 302
     assert SignupLink.objects.get(outlet=outlet).token != old
+
+
+def test_the_public_pages_are_not_indexed_cached_or_referred_elsewhere(link):
+    for name in ("counter:signup", "counter:signup_thanks", "counter:signup_privacy"):
+        response = Client().get(_url(link, name))
+        assert response["X-Robots-Tag"] == "noindex, nofollow"
+        # not "no-referrer": the form's POST would carry Origin: null and fail the CSRF check
+        assert response["Referrer-Policy"] == "same-origin"
+    assert "no-store" in Client().get(_url(link))["Cache-Control"]

@@ -130,6 +130,7 @@ def counter_enrol(
     greeting: str = "",
     birth_date: date | None = None,
     city: str = "",
+    email: str = "",
     consents: dict[str, bool] | None = None,
 ) -> Enrolment:
     """Enrol the customer in front of the cashier; a known phone number returns that customer.
@@ -155,6 +156,7 @@ def counter_enrol(
             gender=GENDER_OF_GREETING.get(greeting, Gender.UNKNOWN),
             birth_date=birth_date,
             city=city,
+            email=(email or "").strip(),
             consents={channel: bool((consents or {}).get(channel)) for channel in CHANNELS},
             consent_wording_version=COUNTER_WORDING,
             source=COUNTER_SOURCE,
@@ -279,14 +281,15 @@ def signup_link_renew(*, outlet: Outlet) -> SignupLink:
     return link
 
 
-def signup_qr_svg(url: str, scale: int = 10) -> str:
-    """The QR code of the sign-up page's address, drawn as the member cards' are
-    (:mod:`langganan.loyalty.card`: segno, error correction at least M, inline SVG)."""
+def qr_svg(text: str) -> str:
+    """``text`` as a QR code drawn as the member cards' are (:mod:`langganan.loyalty.card`:
+    segno, error correction at least M), an inline SVG with a viewBox and no fixed size, so
+    the page's CSS sizes it without cutting it off."""
     import segno
 
     out = io.BytesIO()
-    segno.make_qr(url, error="m").save(
-        out, kind="svg", scale=scale, xmldecl=False, svgclass="signup-qr", lineclass=None
+    segno.make_qr(text, error="m").save(
+        out, kind="svg", xmldecl=False, omitsize=True, svgclass="qr-code", lineclass=None
     )
     return out.getvalue().decode()
 
@@ -335,6 +338,7 @@ def signup_submit(
     phone: str,
     full_name: str,
     birth_date: date | None = None,
+    email: str = "",
     consents: dict[str, bool] | None = None,
 ) -> Customer:
     """A sign-up from the outlet's poster: a new phone number becomes a member; a known one
@@ -358,6 +362,7 @@ def signup_submit(
                     full_name=name,
                     phone=e164,
                     birth_date=birth_date,
+                    email=(email or "").strip(),
                     consents=ticked,
                     consent_wording_version=SIGNUP_WORDING,
                     source=SIGNUP_SOURCE,

@@ -37,6 +37,13 @@ class _PersonForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+
     wording = COUNTER_WORDING
 
     def clean_phone(self) -> str:
@@ -84,7 +91,7 @@ class EnrolForm(_PersonForm):
     consent_sms = _consent_field(COUNTER_WORDING, Channel.SMS)
     consent_email = _consent_field(COUNTER_WORDING, Channel.EMAIL)
 
-    field_order = ["phone", "full_name", "greeting", "birth_date", "city"]
+    field_order = ["phone", "full_name", "greeting", "birth_date", "city", "email"]
 
 
 class SignupForm(_PersonForm):

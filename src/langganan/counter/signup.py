@@ -28,7 +28,7 @@ from langganan.privacy.purposes import purposes_for
 from langganan.staff.guard import client_address
 from langganan.web.access import merchant_zone
 
-from .enrolment import card_customer, signup_allowed, signup_link_find, signup_submit
+from .enrolment import card_customer, qr_svg, signup_allowed, signup_link_find, signup_submit
 from .forms_enrol import SignupForm
 
 RETRY_AFTER = 3600
@@ -42,9 +42,11 @@ def _link(token: str):
 
 
 def _private(response):
-    """Public pages about one outlet: not indexed, not cached, no address sent onwards."""
+    """Public pages about one outlet: not indexed, not cached, their address not sent to other
+    sites ("same-origin": a "no-referrer" page would post its form with ``Origin: null``, which
+    Django's CSRF check refuses)."""
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -76,6 +78,7 @@ def signup(request, token: str):
                         phone=data["phone"],
                         full_name=data["full_name"],
                         birth_date=data["birth_date"],
+                        email=data["email"],
                         consents=form.consents(),
                     )
             except LanggananError:  # checked by the form already; the same answer regardless
@@ -139,7 +142,7 @@ def card(request, token: str):
                 "merchant": merchant,
                 "card": member_card,
                 # drawn by segno from the member code's modules: no user text in it
-                "qr_svg": mark_safe(member_card.qr_svg),  # noqa: S308
+                "qr_svg": mark_safe(qr_svg(customer.member_code)),  # noqa: S308
             },
         )
     return _private(response)

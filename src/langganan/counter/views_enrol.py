@@ -39,9 +39,9 @@ from .enrolment import (
     counter_enrol,
     counter_outlet,
     public_url,
+    qr_svg,
     signup_link_get,
     signup_link_renew,
-    signup_qr_svg,
     welcome_voucher_of,
 )
 from .forms_enrol import EnrolForm
@@ -68,7 +68,8 @@ def _render_for_merchant(request, merchant, membership, template: str, context: 
 def enrol(request, slug: str):
     """The enrolment form; a member enrolled (or found) goes on to their card."""
     merchant, membership = merchant_for_request(request, slug)
-    form = EnrolForm(request.POST or None)
+    # the counter's search may send the number it did not find (?phone=0812…)
+    form = EnrolForm(request.POST or None, initial={"phone": request.GET.get("phone", "")[:30]})
     status = 200
     error = ""
     if request.method == "POST":
@@ -84,6 +85,7 @@ def enrol(request, slug: str):
                         greeting=data["greeting"],
                         birth_date=data["birth_date"],
                         city=data["city"],
+                        email=data["email"],
                         consents=form.consents(),
                     )
             except (InvalidInput, NotFound) as exc:
@@ -154,7 +156,7 @@ def enrol_done(request, slug: str, pk: int):
             "customer": customer,
             "card": card,
             # drawn by segno from the member code's modules: no user text in it
-            "qr_svg": mark_safe(card.qr_svg),  # noqa: S308
+            "qr_svg": mark_safe(qr_svg(customer.member_code)),  # noqa: S308
             "voucher": welcome_voucher_of(customer),
             "known": request.GET.get("known") == "1",
             "whatsapp": whatsapp,
@@ -202,7 +204,7 @@ def poster(request, slug: str, outlet_id: int):
             "outlet": outlet,
             "url": url,
             # segno draws the address's modules: no user text in the SVG
-            "qr_svg": mark_safe(signup_qr_svg(url)),  # noqa: S308
+            "qr_svg": mark_safe(qr_svg(url)),  # noqa: S308
         },
     )
 
