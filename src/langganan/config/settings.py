@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "langganan.campaigns",
     "langganan.privacy",  # personal-data rights (UU PDP 27/2022) and the audit log
     "langganan.staff",  # sign-in protection, the password hasher, the staff page
+    "django_otp",  # owners' optional two-step login (langganan.staff.two_factor)
+    "django_otp.plugins.otp_totp",
     "langganan.counter",  # kasir: the counter screen, enrolment, sign-up by QR, the tabs
     "langganan.web",
     "langganan.demo",  # marks what `langganan demo` made (its merchants and logins)
@@ -179,6 +181,8 @@ LOGIN_PASSWORD_CHECK_WAIT = float(os.environ.get("LOGIN_PASSWORD_CHECK_WAIT", "0
 #: Reverse proxies in front of the app: the client's address is read from X-Forwarded-For,
 #: that many entries from the right (0: the connection's own address).
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+#: The name an authenticator app shows beside an owner's two-step login codes.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Langganan")
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]

@@ -3,19 +3,42 @@ kunci" for a locked login. A manager or cashier gets the 403 page; another merch
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from langganan.core.errors import NotFound
+from langganan.core.errors import InvalidInput, NotFound
 from langganan.core.selectors import merchants_for_user
 from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
+from .guard import (
+    client_address,
+    login_failure_record,
+    login_lock_get,
+    login_success_record,
+    minutes_left,
+)
+from .messages import err_account_locked, err_address_locked
+from .models import Scope
 from .selectors import staff_rows
 from .services import staff_unlock
+from .two_factor import (
+    totp_confirm,
+    totp_device_confirmed,
+    totp_device_pending,
+    totp_disable,
+    totp_qr_svg,
+    totp_secret,
+    totp_verify,
+)
 
 
 @merchant_view
@@ -27,6 +50,7 @@ def staff_list(request, slug: str):
         "membership": membership,
         "merchants": merchants_for_user(user=request.user),
         "rows": staff_rows(merchant=merchant),
+        "two_factor_on": two_factor_on(request.user),
     }
     with timezone.override(merchant_zone(merchant)):
         return render(request, "staff/staff_list.html", context)
@@ -45,3 +69,94 @@ def staff_unlock_view(request, slug: str, pk: int):
     else:
         messages.info(request, _("That login was not locked."))
     return redirect("staff:list", slug=merchant.slug)
+
+
+# -- two-factor login (owners) -------------------------------------------------------------------
+
+PENDING = "langganan_login_code"
+PENDING_SECONDS = 300  # the password was right this long ago at most
+
+
+def two_factor_on(user) -> bool:
+    """Whether ``user`` logs in with a code after the password."""
+    return totp_device_confirmed(user=user) is not None
+
+
+def login_code_start(request, user, next_url: str):
+    """The password was right and the user has an authenticator: ask for its code next."""
+    request.session[PENDING] = {
+        "user": user.pk,
+        "backend": getattr(user, "backend", None),
+        "next": next_url,
+        "at": time.time(),
+    }
+    return redirect("staff:login_code")
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request):
+    """The second step of an owner's login: the current code of their authenticator app."""
+    pending = request.session.get(PENDING)
+    user = device = None
+    if pending and time.time() - pending.get("at", 0) <= PENDING_SECONDS:
+        user = get_user_model().objects.filter(pk=pending.get("user"), is_active=True).first()
+        device = totp_device_confirmed(user=user)
+    if user is None or device is None:
+        request.session.pop(PENDING, None)
+        return redirect("web:login")
+    error, status = None, 200
+    if request.method == "POST":
+        address = client_address(request)
+        lock = login_lock_get(username=user.get_username(), address=address)
+        if lock is None:
+            if totp_verify(device=device, code=request.POST.get("code", "")):
+                request.session.pop(PENDING, None)
+                auth_login(request, user, backend=pending.get("backend"))
+                login_success_record(username=user.get_username())
+                return redirect(pending.get("next") or "web:home")
+            lock = login_failure_record(username=user.get_username(), address=address)
+            error = _("That code is not right. Type the code your authenticator app shows now.")
+        if lock is not None:
+            request.session.pop(PENDING, None)
+            minutes = minutes_left(lock)
+            error = (
+                err_address_locked(minutes)
+                if lock.scope == Scope.ADDRESS
+                else err_account_locked(minutes)
+            )
+            status = 429
+    return render(request, "staff/login_code.html", {"error": error}, status=status)
+
+
+@merchant_view
+@require_http_methods(["GET", "POST"])
+def two_factor(request, slug: str):
+    """An owner turns two-factor login on (scan, then type the first code) or off."""
+    merchant, membership = merchant_for_request(request, slug)
+    error = None
+    if request.method == "POST":
+        code = request.POST.get("code", "")
+        try:
+            if request.POST.get("action") == "disable":
+                totp_disable(user=request.user, code=code)
+                messages.success(request, _("Two-step login is off."))
+            else:
+                totp_confirm(user=request.user, code=code)
+                messages.success(
+                    request, _("Two-step login is on: the next login will ask for a code.")
+                )
+            return redirect("staff:two_factor", slug=merchant.slug)
+        except InvalidInput:
+            error = _("That code is not right. Type the code your authenticator app shows now.")
+    device = totp_device_confirmed(user=request.user)
+    pending = None if device else totp_device_pending(user=request.user)
+    context = {
+        "merchant": merchant,
+        "membership": membership,
+        "merchants": merchants_for_user(user=request.user),
+        "device": device,
+        "qr": mark_safe(totp_qr_svg(pending)) if pending else None,  # noqa: S308 (segno's SVG)
+        "secret": totp_secret(pending) if pending else None,
+        "error": error,
+    }
+    return render(request, "staff/two_factor.html", context)

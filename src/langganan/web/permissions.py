@@ -117,6 +117,7 @@ PERMISSIONS: dict[str, Rule] = {
     # staff: who may log in, and lifting a locked login (langganan.staff)
     "staff:list": OWNERS,
     "staff:unlock": OWNERS,
+    "staff:two_factor": OWNERS,
     # the counter: enrolling a member (cashiers enrol); the sign-up posters of the outlets
     "counter:enrol": STAFF,
     "counter:enrol_check": STAFF,
@@ -138,6 +139,7 @@ PERMISSIONS: dict[str, Rule] = {
 PUBLIC: dict[str, str] = {
     "web:home": "sends a user to their start page, anyone else to the login",
     "web:login": "the login",
+    "staff:login_code": "the login's second step: a session whose password was right just now",
     "web:logout": "logs out (POST)",
     "set_language": "the language switcher",
     "campaigns:whatsapp_webhook": "the provider's signature",

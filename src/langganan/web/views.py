@@ -34,6 +34,7 @@ from langganan.sales.selectors import (
     customers_with_sales_stats,
     transactions_for_customer,
 )
+from langganan.staff.views import login_code_start, two_factor_on
 from langganan.web.access import (
     merchant_for_request,
     merchant_view,
@@ -58,6 +59,13 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """An owner with two-step login on is asked for the authenticator's code first."""
+        user = form.get_user()
+        if two_factor_on(user):
+            return login_code_start(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
     def form_invalid(self, form):
         """A login refused unchecked (locked, or the server busy) is a 429 with Retry-After."""
