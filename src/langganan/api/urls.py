@@ -27,10 +27,14 @@ merchant's data (another merchant's customer, sale or voucher is a 404). Keys ar
 header. The same key with the same body replays the stored response (header
 `Idempotent-Replayed: true`); the same key with a different body is a 422; a retry while the
 first request is still running is a 409.
-Keys are scoped per merchant and kept at least 72 hours.
+Keys are scoped per merchant and kept at least 72 hours. A sale whose `external_id` (the till's
+receipt number) is already recorded, sent with a new key, is a 409 `receipt_exists` naming the
+recorded sale in `existing_transaction`.
 
 **Errors** are `application/problem+json` (RFC 9457) with a machine-readable `code`;
-validation errors list each bad field in `errors`.
+validation errors list each bad field in `errors`. A body over the server's limit
+(`DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB by default) is a 413; a path that is no endpoint a 404,
+whatever the method.
 
 **Money** is Rupiah as a decimal string (`"25000.00"`).
 """
