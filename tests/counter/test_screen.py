@@ -520,3 +520,20 @@ def test_the_screen_and_the_card_take_few_queries(shop, django_assert_max_num_qu
 
     with django_assert_max_num_queries(25):
         assert client.get(_url(shop)).status_code == 200
+
+
+def test_a_paid_basket_changed_after_going_back_is_not_taken_for_the_old_sale(shop):
+    client = _client(shop["merchant"])
+    key = _serve(client, shop)
+    _pay(client, shop, key, [(shop["coffee"], 1)])
+
+    response = _pay(client, shop, key, [(shop["coffee"], 1), (shop["tea"], 1)])
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Keranjang ini sudah dibayar." in html
+    new_key = _key(html)
+    assert new_key != key
+    again = _pay(client, shop, new_key, [(shop["coffee"], 1), (shop["tea"], 1)])
+    assert again.status_code == 302
+    assert Transaction.objects.count() == 2

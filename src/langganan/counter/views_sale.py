@@ -435,8 +435,15 @@ def sale(request, slug: str):
     if not _may_serve(request, merchant, membership, basket.customer_id):
         return forbidden(request, merchant, membership, PERMISSIONS.get("counter:sale"))
     recorded = sale_by_key(merchant=merchant, key=basket.key)
-    if recorded is not None:  # a double tap or a retry: the sale is already recorded
-        return redirect("counter:receipt", slug=merchant.slug, key=basket.key)
+    if recorded is not None:
+        if _same_basket(recorded, basket):  # a double tap or a retry: already recorded
+            return redirect("counter:receipt", slug=merchant.slug, key=basket.key)
+        # back to a paid basket and changed it: a new sale, never the old receipt by mistake
+        basket.key = new_key()
+        basket.errors.append(
+            _("This basket was already paid. Check it and tap Pay again for a new sale.")
+        )
+        return _render(request, merchant, membership, basket=basket, status=409)
     outlets = list(Outlet.objects.filter(merchant=merchant, is_active=True).order_by("code"))
     outlet = _outlet(request, merchant, membership, outlets)
     if outlet is None:
@@ -456,10 +463,21 @@ def sale(request, slug: str):
     except NotFound as exc:
         raise Http404 from exc
     except LanggananError as exc:
+        if exc.code == "idempotency_key_reused":
+            basket.key = new_key()
         basket.errors.append(refusal_message(exc))
         return _render(request, merchant, membership, basket=basket, status=422)
     _note_keep(request, basket)
     return redirect("counter:receipt", slug=merchant.slug, key=basket.key)
+
+
+def _same_basket(recorded: RecordedSale, basket: Basket) -> bool:
+    """Whether the basket is the recorded sale's: the same customer and the same products in
+    the same quantities."""
+    lines: dict[int | None, Decimal] = {}
+    for line in recorded.lines:
+        lines[line.product_id] = lines.get(line.product_id, Decimal("0")) + line.quantity
+    return recorded.sale.customer_id == basket.customer_id and lines == basket.lines
 
 
 def _note_keep(request, basket: Basket) -> None:
