@@ -192,3 +192,24 @@ def test_a_retry_while_the_first_request_is_still_running_is_a_409_or_waits(shop
     assert replay.status_code == 201 and replay.content == first[0].content
     assert replay["Idempotent-Replayed"] == "true"
     assert Transaction.objects.filter(merchant=shop.merchant).count() == 1
+
+
+def test_twenty_keys_racing_with_one_receipt_number_record_one_sale_and_name_it(shop):
+    """A till that lost its key and retries with new ones, all at once: one sale is recorded,
+    every other answer is a 409 receipt_exists naming it — never a 500 from the unique index."""
+    responses = race(
+        shop.raw_key,
+        lambda api, i: api.post(
+            "/transactions", sale_body(shop, external_id="STRUK-77"), idempotency_key=f"k{i}"
+        ),
+    )
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 409: THREADS - 1}, statuses
+    (recorded,) = [r.json()["transaction"]["id"] for r in responses if r.status_code == 201]
+    for refused in (r for r in responses if r.status_code == 409):
+        body = refused.json()
+        assert body["code"] == "receipt_exists"
+        assert body["existing_transaction"]["id"] == recorded
+    assert Transaction.objects.filter(merchant=shop.merchant).count() == 1
+    assert CheckoutRecord.objects.filter(merchant=shop.merchant).count() == 1
+    assert ledger_discrepancies(shop.merchant) == []

@@ -170,11 +170,36 @@ def test_the_page_shows_the_day_in_indonesian(merchant, day):
     assert "Ani" in html and "Budi" in html and "POS / impor" in html
 
 
-@pytest.mark.parametrize("role,status", [("manager", 200), ("cashier", 403)])
-def test_the_summary_is_for_owners_and_managers(merchant, role, status):
+def test_a_manager_opens_any_day(merchant, day):
     client = Client()
-    client.force_login(MembershipFactory(merchant=merchant, role=role).user)
+    client.force_login(MembershipFactory(merchant=merchant, role="manager").user)
+    url = reverse("counter:day_summary", kwargs={"slug": merchant.slug})
 
-    response = client.get(reverse("counter:day_summary", kwargs={"slug": merchant.slug}))
+    response = client.get(url, {"day": DAY.isoformat()})
 
-    assert response.status_code == status
+    assert response.status_code == 200
+    assert "Rp 138.000" in response.content.decode()
+
+
+def test_a_cashier_sees_today_at_their_own_outlet_only(merchant):
+    from django.utils import timezone
+
+    mine, theirs = OutletFactory(merchant=merchant), OutletFactory(merchant=merchant)
+    now = timezone.now()
+    sale(merchant, mine, "here", "12000", occurred_at=now)
+    sale(merchant, theirs, "there", "99000", occurred_at=now)
+    sale(merchant, mine, "yesterday", "55000", occurred_at=now - timedelta(days=1))
+    client = Client()
+    client.force_login(MembershipFactory(merchant=merchant, role="cashier", outlet=mine).user)
+    url = reverse("counter:day_summary", kwargs={"slug": merchant.slug})
+
+    response = client.get(url, {"day": (now - timedelta(days=1)).date().isoformat()})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Rp 12.000" in html
+    assert "Rp 99.000" not in html and "Rp 55.000" not in html
+    assert f"Hari ini di {mine.name}" in html
+    assert 'name="day"' not in html  # no other day to choose
+    summary = day_summary(merchant=merchant, day=now.astimezone(JAKARTA).date(), outlet=mine)
+    assert [row.outlet for row in summary.outlets] == [mine]

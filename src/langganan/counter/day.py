@@ -139,15 +139,20 @@ def merchant_today(merchant: Merchant, now: datetime) -> date:
     return now.astimezone(ZoneInfo(merchant.time_zone or settings.TIME_ZONE)).date()
 
 
-def day_summary(*, merchant: Merchant, day: date) -> DaySummary:
-    """The end-of-day summary of ``day`` (merchant-local), per outlet and cashier."""
+def day_summary(*, merchant: Merchant, day: date, outlet: Outlet | None = None) -> DaySummary:
+    """The end-of-day summary of ``day`` (merchant-local), per outlet and cashier; only
+    ``outlet``'s when given (a cashier's own: then tab payments without an outlet and new
+    members, which no outlet records, are left out)."""
     start, end = day_bounds(merchant, day)
     groups: dict[tuple[int | None, int | None], Figures] = defaultdict(Figures)
 
+    sales = Transaction.objects.filter(
+        merchant=merchant, occurred_at__gte=start, occurred_at__lt=end
+    )
+    if outlet is not None:
+        sales = sales.filter(outlet=outlet)
     transactions = list(
-        Transaction.objects.filter(
-            merchant=merchant, occurred_at__gte=start, occurred_at__lt=end
-        ).values_list("pk", "kind", "outlet_id", "recorded_by_id", "total", "payment_method")
+        sales.values_list("pk", "kind", "outlet_id", "recorded_by_id", "total", "payment_method")
     )
     group_of: dict[int, tuple[int | None, int | None]] = {}
     for pk, kind, outlet_id, user_id, total, method in transactions:
@@ -218,6 +223,8 @@ def day_summary(*, merchant: Merchant, day: date) -> DaySummary:
     }
     for journal_id, amount in paid:
         payment = described.get(journal_id)
+        if outlet is not None and (payment is None or payment.outlet_id != outlet.pk):
+            continue
         key = (payment.outlet_id, payment.recorded_by_id) if payment else (None, None)
         figures = groups[key]
         figures.tab_paid += amount
@@ -253,7 +260,7 @@ def day_summary(*, merchant: Merchant, day: date) -> DaySummary:
         .annotate(n=Count("pk"))
         .order_by("-n", "customer__acquisition_source")
     )
-    by_source = [(source or "", n) for source, n in sources]
+    by_source = [(source or "", n) for source, n in sources] if outlet is None else []
     return DaySummary(
         day=day,
         start=start,

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from langganan.core.errors import LanggananError
-from langganan.core.models import Outlet
+from langganan.core.models import Outlet, Role
 from langganan.core.money import format_rupiah, parse_money
 from langganan.customers.models import Customer
 from langganan.loyalty.models import TabPaymentMethod
@@ -385,17 +385,22 @@ class DayForm(forms.Form):
 @require_safe
 def day_summary(request, slug: str):
     """``/m/<merchant>/kasir/ringkasan/?day=YYYY-MM-DD``: the day at the counter (default
-    today, merchant-local), per outlet and cashier."""
+    today, merchant-local), per outlet and cashier. A cashier sees today at their own outlet
+    (every outlet when they have none) and no other day."""
     from langganan.counter.day import day_summary as summary_of
     from langganan.counter.day import merchant_today
 
     merchant, membership = merchant_for_request(request, slug)
     today = merchant_today(merchant, timezone.now())
-    form = DayForm(request.GET or None)
-    day = today
-    if form.is_valid() and form.cleaned_data.get("day"):
-        day = form.cleaned_data["day"]
-    summary = summary_of(merchant=merchant, day=day)
+    day, outlet = today, None
+    own_day = membership.role == Role.CASHIER  # a cashier: today, at their own outlet
+    if own_day:
+        outlet = membership.outlet
+    else:
+        form = DayForm(request.GET or None)
+        if form.is_valid() and form.cleaned_data.get("day"):
+            day = form.cleaned_data["day"]
+    summary = summary_of(merchant=merchant, day=day, outlet=outlet)
     return _render_for_merchant(
         request,
         merchant,
@@ -407,5 +412,6 @@ def day_summary(request, slug: str):
             "today": today,
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1) if day < today else None,
+            "own_day": own_day,
         },
     )

@@ -114,6 +114,15 @@ PERMISSIONS: dict[str, Rule] = {
     "privacy:home": MANAGERS_READ_OWNERS_WRITE,
     "privacy:request_close": OWNERS,
     "privacy:audit": OWNERS,
+    # kasbon (the tab): everyone sees the open tabs and takes payments; only owners and
+    # managers set or raise a credit limit (every change audited with who made it)
+    "counter:tab_list": STAFF,
+    "counter:tab_detail": STAFF,
+    "counter:tab_pay": STAFF,
+    "counter:tab_limit": MANAGERS,
+    # the end-of-day summary of the counter, per outlet and cashier (a cashier: today at
+    # their own outlet, the view's rule)
+    "counter:day_summary": STAFF,
     # staff: who may log in, and lifting a locked login (langganan.staff)
     "staff:list": OWNERS,
     "staff:unlock": OWNERS,
@@ -124,14 +133,6 @@ PERMISSIONS: dict[str, Rule] = {
     "counter:enrol_done": SERVED,
     "counter:poster_list": MANAGERS,
     "counter:poster": MANAGERS,
-    # kasbon (the tab): everyone sees the open tabs and takes payments; only owners and
-    # managers set or raise a credit limit (every change audited with who made it)
-    "counter:tab_list": STAFF,
-    "counter:tab_detail": STAFF,
-    "counter:tab_pay": STAFF,
-    "counter:tab_limit": MANAGERS,
-    # the end-of-day summary of the counter, per outlet and cashier
-    "counter:day_summary": MANAGERS,
     "counter:poster_renew": MANAGERS,
 }
 
