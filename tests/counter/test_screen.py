@@ -512,6 +512,7 @@ def test_the_counter_speaks_english_when_asked(shop):
         "The usual?" in html and "Pay and record" in html and "3 weeks since the last visit" in html
     )
     assert "Over the tab limit: only Rp 50.000 can still go on the tab." in refused
+    assert "Offer Es Kopi Susu as usual" in html
 
 
 def test_the_screen_and_the_card_take_few_queries(shop, django_assert_max_num_queries):
@@ -537,3 +538,23 @@ def test_a_paid_basket_changed_after_going_back_is_not_taken_for_the_old_sale(sh
     again = _pay(client, shop, new_key, [(shop["coffee"], 1), (shop["tea"], 1)])
     assert again.status_code == 302
     assert Transaction.objects.count() == 2
+
+
+def test_most_points_below_the_programs_minimum_says_so(shop):
+    from langganan.loyalty.models import Program
+
+    Program.objects.filter(merchant=shop["merchant"]).update(min_points_to_redeem=600)
+    client = _client(shop["merchant"])
+    key = _serve(client, shop)
+
+    html = client.post(
+        _url(shop),
+        {
+            "key": key,
+            "customer": shop["customer"].pk,
+            "add": str(shop["coffee"].pk),
+            "points_max": "1",
+        },
+    ).content.decode()
+
+    assert "Poin belum cukup untuk dipakai (minimal 600)." in html

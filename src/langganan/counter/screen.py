@@ -311,3 +311,38 @@ def _voucher_message(exc: VoucherRefused) -> str:
                 "amount": _money_text(match.group("amount"))
             }
     return texts.get(exc.reason, exc.message)
+
+
+# -- the card's suggested action in the user's language ------------------------------------------
+
+
+def _actions() -> list[tuple[re.Pattern[str], str]]:
+    """(the card's Indonesian sentence, the counter's msgid): the card service says what to say
+    in Indonesian (the POS API's words); the counter says it in the user's language."""
+    from langganan.loyalty import cashier
+
+    return [
+        (_pattern(cashier.ACTION_BIRTHDAY), gettext_noop("Wish %(salutation)s a happy birthday")),
+        (
+            _pattern(cashier.ACTION_VOUCHER),
+            gettext_noop("Remind of voucher %(code)s — valid until %(until)s"),
+        ),
+        (
+            _pattern(cashier.ACTION_WIN_BACK),
+            gettext_noop("Greet %(salutation)s warmly, it has been a while"),
+        ),
+        (_pattern(cashier.ACTION_USUAL), gettext_noop("Offer %(item)s as usual")),
+        (_pattern(cashier.ACTION_CROSS_SELL), gettext_noop("Offer %(item)s too")),
+        (_pattern(cashier.ACTION_ENROL), gettext_noop("Invite %(salutation)s to become a member")),
+        (_pattern(cashier.ACTION_GREET), gettext_noop("Greet %(salutation)s warmly")),
+    ]
+
+
+def suggested_action_text(action: str) -> str:
+    """The card's suggested action (``Tawarkan Es Kopi Susu seperti biasa``) in the active
+    language."""
+    for pattern, msgid in _actions():
+        match = pattern.match(action or "")
+        if match:
+            return _(msgid) % match.groupdict()
+    return action

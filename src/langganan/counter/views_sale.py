@@ -57,6 +57,7 @@ from .screen import (
     refusal_message,
     sale_by_key,
     since_last_visit,
+    suggested_action_text,
 )
 
 SEARCH_MAX_LENGTH = 100
@@ -297,6 +298,7 @@ def _render(
         "merchants": merchants_for_user(user=request.user),
         "basket": basket,
         "card": card,
+        "suggested": suggested_action_text(card.suggested_action) if card else "",
         "usual": _usual_buttons(card, menu),
         "since_last": since_last_visit(last_visit(card.customer), now) if card else "",
         "complaints": open_complaints(merchant=merchant, customer=card.customer) if card else [],
@@ -349,6 +351,12 @@ def screen(request, slug: str):
             return forbidden(request, merchant, membership, PERMISSIONS.get("counter:screen"))
         if "points_max" in request.POST and basket.customer_id is not None:
             basket.points = _points_max(merchant, basket)
+            if not basket.points:
+                program = program_of(merchant)
+                basket.errors.append(
+                    _("Not enough points to pay with yet (at least %(minimum)s).")
+                    % {"minimum": program.min_points_to_redeem if program else 0}
+                )
         return _render(
             request,
             merchant,
