@@ -324,3 +324,27 @@ def test_another_merchants_customer_is_a_404(merchant, rina):
     assert client.post(urls["limit"], {"limit": "1"}).status_code == 404
     outsider, _ = _client(other, "owner")
     assert outsider.get(_urls(merchant, rina)["list"]).status_code == 404
+
+
+def test_opening_a_tab_is_recorded_as_a_customer_view(merchant, rina):
+    client, user = _client(merchant, "cashier")
+
+    client.get(_urls(merchant, rina)["detail"])
+
+    event = AuditEvent.objects.get(action="customer.view")
+    assert (event.user, event.object_id, event.detail) == (user, str(rina.pk), {"page": "tab"})
+
+
+def test_an_owner_with_two_outlets_chooses_where_the_money_came_in(merchant, rina, outlet):
+    second = OutletFactory(merchant=merchant, name="Cabang Dua")
+    client, _user = _client(merchant, "owner")
+    urls = _urls(merchant, rina)
+    assert "Pilih outlet" in client.get(urls["detail"]).content.decode()
+
+    missing = client.post(urls["pay"], {"amount": "1000", "method": "cash", "key": "o1"})
+    chosen = client.post(
+        urls["pay"], {"amount": "1000", "method": "cash", "key": "o2", "outlet": second.pk}
+    )
+
+    assert missing.status_code == 400 and chosen.status_code == 302
+    assert TabPayment.objects.get().outlet == second

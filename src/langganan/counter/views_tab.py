@@ -38,6 +38,7 @@ from langganan.customers.models import Customer
 from langganan.loyalty.models import TabPaymentMethod
 from langganan.loyalty.tab import tab_balance, tab_limit_history, tab_set_limit
 from langganan.loyalty.tab_payments import tab_payment_record, tab_payments_of, tabs_open
+from langganan.privacy import audit
 from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 from langganan.web.permissions import CONTACT_ROLES, may_open
 from langganan.web.views import _render_for_merchant
@@ -105,7 +106,10 @@ class TabPaymentForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
     key = forms.CharField(max_length=64, widget=forms.HiddenInput)
     outlet = forms.ModelChoiceField(
-        label=gettext_lazy("Outlet"), queryset=Outlet.objects.none(), required=False
+        label=gettext_lazy("Outlet"),
+        queryset=Outlet.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Choose the outlet"),
     )
 
     def __init__(self, *args, outlets=None, **kwargs):
@@ -253,6 +257,7 @@ def tab_detail(request, slug: str, pk: int):
     """One customer's tab: pay it off, remind, change the limit (owner and manager)."""
     merchant, membership = merchant_for_request(request, slug)
     customer = _customer(merchant, pk)
+    audit.record(request, merchant, "customer.view", customer, page="tab")
     with timezone.override(merchant_zone(merchant)):
         context = _detail_context(request, merchant, membership, customer)
     return _render_for_merchant(request, merchant, membership, "counter/tab_detail.html", context)
