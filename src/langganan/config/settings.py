@@ -174,6 +174,12 @@ LOGIN_LOCK_DURATION = timedelta(minutes=int(os.environ.get("LOGIN_LOCK_MINUTES",
 API_KEY_FAILURES_PER_ADDRESS = int(os.environ.get("API_KEY_FAILURES_PER_ADDRESS", "20"))
 API_KEY_FAILURE_WINDOW = timedelta(minutes=int(os.environ.get("API_KEY_FAILURE_MINUTES", "10")))
 API_KEY_LOCK_DURATION = timedelta(minutes=int(os.environ.get("API_KEY_LOCK_MINUTES", "10")))
+#: Self sign-up by QR (langganan/counter/enrolment.py): sign-ups allowed per window from one
+#: address (guests may share a café's Wi-Fi) and through one outlet's poster, counted in the
+#: database; more are answered 429.
+SIGNUP_PER_ADDRESS = int(os.environ.get("SIGNUP_PER_ADDRESS", "10"))
+SIGNUP_PER_OUTLET = int(os.environ.get("SIGNUP_PER_OUTLET", "200"))
+SIGNUP_WINDOW = timedelta(minutes=int(os.environ.get("SIGNUP_WINDOW_MINUTES", "60")))
 #: Password checks running at once on this machine (all worker processes together), and how
 #: long a login waits for one before it is answered "coba lagi" (429).
 LOGIN_CONCURRENT_PASSWORD_CHECKS = int(os.environ.get("LOGIN_CONCURRENT_PASSWORD_CHECKS", "1"))

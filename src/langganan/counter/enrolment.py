@@ -304,7 +304,8 @@ class SignupPolicy:
 def signup_policy() -> SignupPolicy:
     """Sign-ups allowed per window: ``SIGNUP_PER_ADDRESS`` (10) from one IP address — a café's
     guests may share its Wi-Fi — and ``SIGNUP_PER_OUTLET`` (200) through one outlet's link,
-    within ``SIGNUP_WINDOW`` (one hour)."""
+    within ``SIGNUP_WINDOW`` (one hour); settings read from the environment (README,
+    Configuration)."""
     return SignupPolicy(
         per_address=getattr(settings, "SIGNUP_PER_ADDRESS", 10),
         per_outlet=getattr(settings, "SIGNUP_PER_OUTLET", 200),
