@@ -180,6 +180,8 @@ def test_a_number_nobody_has_says_so_and_the_sale_stays_a_walk_in(shop):
 
     assert "Tidak ada pelanggan untuk" in html
     assert "pembeli umum" in html
+    enrol = reverse("counter:enrol", kwargs={"slug": shop["merchant"].slug})
+    assert f'href="{enrol}?phone=0857-0000-1111"' in html  # enrol her with the number typed
 
 
 def test_another_merchants_customer_is_found_nowhere(shop):

@@ -312,6 +312,7 @@ def _render(
         "q": q,
         "results": results,
         "not_found": not_found,
+        "enrol_phone": q if not_found and not looks_like_a_name(q) else "",
         "outlets": outlets if membership.outlet_id is None and len(outlets) > 1 else [],
         "outlet": outlet,
     }
