@@ -150,6 +150,8 @@ def _argument(shop: Shop, name: str, parameter: str):
         return shop.merchant.slug
     if parameter == "pk" and name.startswith("privacy:request_"):
         return _privacy_request(shop).pk
+    if parameter == "pk" and name.startswith("staff:"):  # a staff membership of the merchant
+        return shop.merchant.memberships.order_by("pk").first().pk
     if parameter == "pk":
         prefix = max((p for p in PK_OF if name.startswith(p)), key=len)
         return getattr(shop, PK_OF[prefix]).pk
