@@ -348,3 +348,21 @@ def test_an_owner_with_two_outlets_chooses_where_the_money_came_in(merchant, rin
 
     assert missing.status_code == 400 and chosen.status_code == 302
     assert TabPayment.objects.get().outlet == second
+
+
+def test_the_customer_page_leads_to_the_tab(merchant, rina):
+    from tests.loyalty.factories import ProgramFactory
+
+    ProgramFactory(merchant=merchant)
+    client, _user = _client(merchant, "owner")
+    fresh = CustomerFactory(merchant=merchant)
+
+    html = client.get(reverse("web:customer_detail", args=[merchant.slug, rina.pk])).content
+    new = client.get(reverse("web:customer_detail", args=[merchant.slug, fresh.pk])).content
+
+    assert _urls(merchant, rina)["detail"] in html.decode()
+    assert "Terima pembayaran atau ubah limit" in html.decode()
+    assert "Buka kasbon" in new.decode()
+    opened = client.post(_urls(merchant, fresh)["limit"], {"limit": "50000"})
+    assert opened.status_code == 302
+    assert tab_balance(customer=fresh) == (Decimal("0"), Decimal("50000.00"))
