@@ -255,3 +255,19 @@ def test_the_cashier_outlet_is_the_consent_source(merchant):
     cashier = _staff(merchant, outlet=second)
     cashier.post(reverse("counter:enrol", kwargs={"slug": merchant.slug}), _form())
     assert ConsentEvent.objects.filter(source="counter:B").count() == 3
+
+
+def test_a_new_member_is_recorded_with_the_outlet_and_the_cashier(merchant, outlet):
+    from langganan.counter.models import MemberSignup
+
+    membership = MembershipFactory(merchant=merchant, role="cashier", outlet=outlet)
+    cashier = Client()
+    cashier.force_login(membership.user)
+    url = reverse("counter:enrol", kwargs={"slug": merchant.slug})
+    cashier.post(url, _form())
+    cashier.post(url, _form(full_name="Again"))  # a known number: nothing more
+
+    signup = MemberSignup.objects.get()
+    assert signup.customer.phone == "+6281234567890"
+    assert (signup.outlet, signup.staff, signup.source) == (outlet, membership.user, "counter")
+    assert signup.at == signup.customer.joined_at

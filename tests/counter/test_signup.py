@@ -308,3 +308,13 @@ def test_the_public_pages_are_not_indexed_cached_or_referred_elsewhere(link):
         # not "no-referrer": the form's POST would carry Origin: null and fail the CSRF check
         assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in Client().get(_url(link))["Cache-Control"]
+
+
+def test_a_self_sign_up_is_recorded_with_its_outlet_and_no_cashier(link):
+    from langganan.counter.models import MemberSignup
+
+    _post(_client("10.4.4.4"), link)
+    _post(_client("10.4.4.5"), link, full_name="Again")  # a known number: nothing more
+
+    signup = MemberSignup.objects.get()
+    assert (signup.outlet, signup.staff, signup.source) == (link.outlet, None, "signup")

@@ -36,7 +36,7 @@ from langganan.core.phones import normalize_phone
 from langganan.customers.models import Channel, Customer, Gender, Greeting
 from langganan.loyalty.models import Member, Voucher
 
-from .models import SignupAttempt, SignupLink
+from .models import MemberSignup, SignupAttempt, SignupLink
 
 COUNTER_SOURCE = "counter"
 SIGNUP_SOURCE = "signup"
@@ -132,8 +132,12 @@ def counter_enrol(
     city: str = "",
     email: str = "",
     consents: dict[str, bool] | None = None,
+    staff=None,
 ) -> Enrolment:
     """Enrol the customer in front of the cashier; a known phone number returns that customer.
+
+    A new customer is recorded as a :class:`~.models.MemberSignup` of ``outlet`` by ``staff``
+    (the logged-in user), in the same transaction.
 
     Raises :class:`InvalidInput` for a missing name or phone, a number that is not a phone
     number, a greeting not in Kak/Mas/Mbak/Pak/Bu or a birth date in the future.
@@ -147,20 +151,22 @@ def counter_enrol(
     if existing is not None:
         return _known(existing)
     try:
-        registration = member_register(
-            merchant=merchant,
-            outlet=outlet,
-            full_name=name,
-            phone=e164,
-            greeting=greeting,
-            gender=GENDER_OF_GREETING.get(greeting, Gender.UNKNOWN),
-            birth_date=birth_date,
-            city=city,
-            email=(email or "").strip(),
-            consents={channel: bool((consents or {}).get(channel)) for channel in CHANNELS},
-            consent_wording_version=COUNTER_WORDING,
-            source=COUNTER_SOURCE,
-        )
+        with transaction.atomic():
+            registration = member_register(
+                merchant=merchant,
+                outlet=outlet,
+                full_name=name,
+                phone=e164,
+                greeting=greeting,
+                gender=GENDER_OF_GREETING.get(greeting, Gender.UNKNOWN),
+                birth_date=birth_date,
+                city=city,
+                email=(email or "").strip(),
+                consents={channel: bool((consents or {}).get(channel)) for channel in CHANNELS},
+                consent_wording_version=COUNTER_WORDING,
+                source=COUNTER_SOURCE,
+            )
+            _signup_record(registration.customer, outlet, COUNTER_SOURCE, staff)
     except Conflict:  # registered meanwhile (another till, the sign-up page)
         existing = Customer.objects.filter(merchant=merchant, phone=e164).first()
         if existing is None:
@@ -172,6 +178,17 @@ def counter_enrol(
         member=registration.member,
         welcome_voucher=welcome_voucher_of(customer),
         created=True,
+    )
+
+
+def _signup_record(customer: Customer, outlet: Outlet, source: str, staff) -> None:
+    MemberSignup.objects.create(
+        merchant_id=customer.merchant_id,
+        customer=customer,
+        outlet=outlet,
+        staff=staff if staff is not None and getattr(staff, "pk", None) else None,
+        source=source,
+        at=customer.joined_at,
     )
 
 
@@ -357,7 +374,7 @@ def signup_submit(
     if existing is None:
         try:
             with transaction.atomic():
-                return member_register(
+                customer = member_register(
                     merchant=merchant,
                     outlet=outlet,
                     full_name=name,
@@ -368,6 +385,8 @@ def signup_submit(
                     consent_wording_version=SIGNUP_WORDING,
                     source=SIGNUP_SOURCE,
                 ).customer
+                _signup_record(customer, outlet, SIGNUP_SOURCE, None)
+                return customer
         except Conflict:  # signed up meanwhile
             existing = Customer.objects.filter(merchant=merchant, phone=e164).first()
             if existing is None:

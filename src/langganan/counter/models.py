@@ -9,6 +9,7 @@ cache is per process (the same reason as :mod:`langganan.staff.models`).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,3 +54,40 @@ class SignupAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"sign-up from {self.address} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class MemberSignup(models.Model):
+    """Where and by whom a new customer was signed up from the counter or a sign-up poster:
+    the outlet, the staff user (none for a self sign-up) and the time — for the day at the
+    counter's new members per outlet and cashier. Written only when a customer is created; a
+    known phone number adds nothing."""
+
+    class Source(models.TextChoices):
+        COUNTER = "counter", _("at the counter")
+        SIGNUP = "signup", _("self sign-up by QR")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="counter_signup"
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed up by"),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("member sign-up")
+        verbose_name_plural = _("member sign-ups")
+        indexes = [models.Index(fields=["merchant", "at"], name="member_signup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.source} sign-up of customer {self.customer_id} at {self.at:%Y-%m-%d %H:%M}"

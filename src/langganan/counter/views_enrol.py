@@ -87,6 +87,7 @@ def enrol(request, slug: str):
                         city=data["city"],
                         email=data["email"],
                         consents=form.consents(),
+                        staff=request.user,
                     )
             except (InvalidInput, NotFound) as exc:
                 error, status = ERRORS.get(str(exc), str(exc)), 400
