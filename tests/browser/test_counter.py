@@ -90,6 +90,7 @@ def _phone_page(browser, live_server, username: str):
         viewport={"width": PHONE[0], "height": PHONE[1]}, locale="id-ID", has_touch=True
     )
     page = context.new_page()
+    page.set_default_timeout(60_000)  # two shared cores: a busy machine is slow, not wrong
     page.goto(live_server.url + "/login/")
     page.fill('input[name="username"]', username)
     page.fill('input[name="password"]', PASSWORD)

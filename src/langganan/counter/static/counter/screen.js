@@ -121,7 +121,13 @@
   var scan = root.querySelector("[data-scan]");
   var box = root.querySelector("[data-scanner]");
   if (scan && "BarcodeDetector" in window && navigator.mediaDevices) {
-    scan.hidden = false;
+    // shown only where the browser can read a QR code (typing the member code otherwise)
+    var supported = window.BarcodeDetector.getSupportedFormats
+      ? window.BarcodeDetector.getSupportedFormats()
+      : Promise.resolve(["qr_code"]);
+    supported.then(function (formats) {
+      scan.hidden = formats.indexOf("qr_code") < 0;
+    }, function () {});
     var video = box.querySelector("video");
     var stream = null;
     var stop = function () {
