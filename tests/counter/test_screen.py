@@ -560,3 +560,18 @@ def test_most_points_below_the_programs_minimum_says_so(shop):
     ).content.decode()
 
     assert "Poin belum cukup untuk dipakai (minimal 600)." in html
+
+
+def test_a_served_customer_who_is_gone_leaves_the_counter_usable(shop):
+    client = _client(shop["merchant"])
+    _serve(client, shop)
+    gone = CustomerFactory(merchant=shop["merchant"], full_name="Sementara")
+    session = client.session
+    session[f"serving:{shop['merchant'].pk}"] = gone.pk
+    session.save()
+    gone.delete()
+
+    response = client.get(_url(shop), follow=True)
+
+    assert response.status_code == 200
+    assert "pembeli umum" in response.content.decode()

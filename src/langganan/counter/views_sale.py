@@ -386,9 +386,15 @@ def screen(request, slug: str):
         audit.record(request, merchant, "customer.search", query=q, results=len(results or []))
         not_found = not results
     basket = Basket(key=new_key(), customer_id=serving_get(request, merchant))
-    return _render(
-        request, merchant, membership, basket=basket, q=q, results=results, not_found=not_found
-    )
+    try:
+        return _render(
+            request, merchant, membership, basket=basket, q=q, results=results, not_found=not_found
+        )
+    except Http404:  # the customer being served is gone (merged away): serve nobody
+        if basket.customer_id is None:
+            raise
+        _serving_clear(request, merchant)
+        return redirect("counter:screen", slug=merchant.slug)
 
 
 def _points_max(merchant: Merchant, basket: Basket) -> int:
