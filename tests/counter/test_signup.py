@@ -318,3 +318,15 @@ def test_a_self_sign_up_is_recorded_with_its_outlet_and_no_cashier(link):
 
     signup = MemberSignup.objects.get()
     assert (signup.outlet, signup.staff, signup.source) == (link.outlet, None, "signup")
+
+
+def test_the_sign_up_page_reads_in_english_too(link):
+    from django.conf import settings
+
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switcher's choice
+    html = english.get(_url(link)).content.decode()
+    assert "Become a member" in html
+    assert "Yes, send me promos and reminders by WhatsApp." in html
+    html = Client(HTTP_ACCEPT_LANGUAGE="en").get(_url(link)).content.decode()
+    assert "Jadi member" in html and "Become a member" not in html  # Indonesian first
