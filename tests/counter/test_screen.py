@@ -26,6 +26,7 @@ from tests.factories import (
     ProductFactory,
     TransactionFactory,
 )
+from tests.loyalty.conftest import ledger_cleanup  # noqa: F401 (a threaded test's ledger rows)
 from tests.loyalty.factories import MemberFactory, ProgramFactory, VoucherFactory
 from tests.loyalty.test_card_cashier import insight_for
 
@@ -575,3 +576,32 @@ def test_a_served_customer_who_is_gone_leaves_the_counter_usable(shop):
 
     assert response.status_code == 200
     assert "pembeli umum" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ledger_cleanup")
+def test_the_same_basket_sent_twice_at_once_records_one_sale(shop):
+    """Two taps whose requests overlap (real threads): one sale, both answered its receipt."""
+    import threading
+
+    from django.db import connection
+
+    client = _client(shop["merchant"])
+    key = _serve(client, shop)
+    answers = []
+
+    def tap():
+        try:
+            answers.append(_pay(client, shop, key, [(shop["coffee"], 1)], points="50"))
+        finally:
+            connection.close()
+
+    taps = [threading.Thread(target=tap) for _ in range(2)]
+    for t in taps:
+        t.start()
+    for t in taps:
+        t.join()
+
+    assert [a.status_code for a in answers] == [302, 302]
+    assert {a["Location"] for a in answers} == {_url(shop, "counter:receipt", key=key)}
+    assert Transaction.objects.count() == 1
