@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     username = owner_username(env["DATABASE_URL"])
     print(f"built in {build:.0f} s: {setup}; flooding the login of {username}", flush=True)
     server, base = api.start_server(env, api.SERVERS[SERVER], tmp / "server.log")
+    loads = [os.getloadavg()[0]]
     runs: dict[str, list] = {load: [] for load in LOADS}
     try:
         cookie, token = csrf(base)
@@ -166,11 +167,12 @@ def main(argv: list[str] | None = None) -> list[str]:
                     flush=True,
                 )
     finally:
+        loads.append(os.getloadavg()[0])
         api.stop_server(server)
-    return section(args, setup, costs, runs, username)
+    return section(args, setup, costs, runs, username, loads)
 
 
-def section(args, setup, costs, runs, username) -> list[str]:
+def section(args, setup, costs, runs, username, loads=()) -> list[str]:
     lines = [
         "<!-- section: login_flood -->",
         "## The POS API during a login flood (issue 15, point 1)",
@@ -193,7 +195,9 @@ def section(args, setup, costs, runs, username) -> list[str]:
         "attempt asks for a password check: one at a time on the machine, at the lowest CPU "
         'priority, the others answered 429 "coba lagi". '
         f"Medians of {args.repeat} runs of {args.seconds:.0f} s each (after "
-        f"{args.warmup:.0f} s of warm-up), the loads taking turns.",
+        f"{args.warmup:.0f} s of warm-up), the loads taking turns. The machine's load "
+        f"average (1 minute) was {' at the start, '.join(f'{x:.1f}' for x in loads)} at the "
+        "end: other work shared the two cores.",
         "",
         "| load | POS req/s | lookup p99 ms | checkout p99 ms | all p50 ms | all p99 ms | "
         "p99 / unloaded | POS errors | server CPU (cores) | flood req/s | flood answers |",

@@ -102,3 +102,15 @@ def test_only_owners_open_the_two_step_page(client, merchant, role):
     user = MembershipFactory(merchant=merchant, role=role).user
     client.force_login(user)
     assert client.get(f"/m/{merchant.slug}/staff/two-factor/").status_code == 403
+
+
+def test_the_right_password_does_not_clear_the_wrong_codes(client, owner):
+    _password(client, owner)
+    device = TOTPDevice.objects.get(user=owner)
+    wrong = _code(device, shift=20)
+    for _ in range(4):
+        client.post("/login/code/", {"code": wrong})
+    _password(client, owner)  # the password again: the four wrong codes still count
+    response = client.post("/login/code/", {"code": wrong})
+    assert response.status_code == 429
+    assert not _logged_in(client)

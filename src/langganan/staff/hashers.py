@@ -1,12 +1,13 @@
 """The password hasher: Argon2id with OWASP's minimum parameters.
 
-Measured on this project's 2-core test machine (``bench/password_hash.py``): Django's default
-PBKDF2 (1,000,000 iterations) costs about 250 ms of CPU per check on an idle machine (0.9 s was
-seen under load); Django's default Argon2 (100 MiB, 2 passes, 8 lanes) about 115 ms and both
-cores; this one (19 MiB, 2 passes, 1 lane: OWASP's Password Storage Cheat Sheet's first
-option) about 20 ms on one core, while still costing an attacker with a GPU 19 MiB of memory
-per guess. Hashes made by other hashers (PBKDF2 from before) are still accepted and are
-re-hashed with this one at the user's next successful login (Django does that).
+Measured on this project's 2-core test machine (``bench/login_flood.py``, BENCHMARKS.md):
+Django's default PBKDF2 (1,000,000 iterations) costs 250–740 ms per check depending on the
+machine's load (0.9 s was reported under load); Django's default Argon2 (100 MiB, 2 passes,
+8 lanes) 115–650 ms and both cores; this one (19 MiB, 2 passes, 1 lane: OWASP's Password
+Storage Cheat Sheet's first option) 20–35 ms on one core, while still costing an attacker
+with a GPU 19 MiB of memory per guess. Hashes made by other hashers (PBKDF2 from before) are
+still accepted and are re-hashed with this one at the user's next successful login (Django
+does that).
 
 The login's checks (inside :func:`login_checks`) run at the lowest CPU priority (nice 19, in a
 thread of its own), so that the tills' requests, at normal priority, come first when the CPU is

@@ -20,6 +20,7 @@ from langganan.staff.guard import (
 from langganan.staff.hashers import login_checks
 from langganan.staff.messages import ERR_LOGIN_BUSY, err_account_locked, err_address_locked
 from langganan.staff.models import Scope
+from langganan.staff.two_factor import totp_device_confirmed
 
 ERR_LOGIN_INVALID = _(
     "That username and password do not match. Both are case-sensitive; please try again."
@@ -58,7 +59,9 @@ class LoginForm(AuthenticationForm):
             if lock is not None:
                 self._refuse_locked(lock)
             raise self.get_invalid_login_error()
-        login_success_record(username=username)
+        if totp_device_confirmed(user=self.user_cache) is None:
+            # with two-step login the count is cleared only by the right code too
+            login_success_record(username=username)
         self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
 
