@@ -605,3 +605,16 @@ def test_the_same_basket_sent_twice_at_once_records_one_sale(shop):
     assert [a.status_code for a in answers] == [302, 302]
     assert {a["Location"] for a in answers} == {_url(shop, "counter:receipt", key=key)}
     assert Transaction.objects.count() == 1
+
+
+def test_finding_a_customer_at_the_counter_is_in_the_audit_log_without_the_number(shop):
+    from langganan.privacy.models import AuditEvent
+
+    client = _client(shop["merchant"])
+    _serve(client, shop)
+
+    events = AuditEvent.objects.filter(
+        merchant=shop["merchant"], action__in=["customer.search", "customer.view"]
+    )
+    assert sorted(events.values_list("action", flat=True)) == ["customer.search", "customer.view"]
+    assert "7890" not in str(list(events.values_list("detail", flat=True)))

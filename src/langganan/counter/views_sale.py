@@ -376,6 +376,7 @@ def screen(request, slug: str):
         found = customer_lookup_exact(merchant=merchant, query=q)
         if found is not None:
             audit.record(request, merchant, "customer.search", query=q, results=1)
+            audit.record(request, merchant, "customer.view", found, page="counter")
             serving_set(request, merchant, found.pk)
             return redirect("counter:screen", slug=merchant.slug)
         if looks_like_a_name(q):
@@ -429,8 +430,10 @@ def pick(request, slug: str, pk: int):
         and serving_get(request, merchant) != pk
     ):
         return forbidden(request, merchant, membership, PERMISSIONS.get("counter:pick"))
-    if not Customer.objects.filter(merchant=merchant, pk=pk).exists():
+    customer = Customer.objects.filter(merchant=merchant, pk=pk).only("id").first()
+    if customer is None:
         raise Http404
+    audit.record(request, merchant, "customer.view", customer, page="counter")
     serving_set(request, merchant, pk)
     return redirect("counter:screen", slug=merchant.slug)
 
