@@ -271,3 +271,26 @@ def test_a_new_member_is_recorded_with_the_outlet_and_the_cashier(merchant, outl
     assert signup.customer.phone == "+6281234567890"
     assert (signup.outlet, signup.staff, signup.source) == (outlet, membership.user, "counter")
     assert signup.at == signup.customer.joined_at
+
+
+def test_a_known_customer_who_is_not_a_member_is_enrolled_and_keeps_their_details(
+    merchant, outlet, program
+):
+    imported = CustomerFactory(merchant=merchant, full_name="Budi Santoso", phone="+6281234567890")
+    cashier = _staff(merchant, outlet=outlet)
+
+    response = cashier.post(
+        reverse("counter:enrol", kwargs={"slug": merchant.slug}), _form(full_name="B")
+    )
+
+    assert response["Location"].endswith(f"/{imported.pk}/?known=member")
+    html = cashier.get(response["Location"]).content.decode()
+    assert "sekarang sudah jadi member" in html
+    imported.refresh_from_db()
+    assert imported.full_name == "Budi Santoso"
+    assert Member.objects.filter(customer=imported).exists()
+    assert Voucher.objects.filter(customer=imported).count() == 1
+    # the next time, nothing more
+    again = cashier.post(reverse("counter:enrol", kwargs={"slug": merchant.slug}), _form())
+    assert again["Location"].endswith("?known=1")
+    assert Voucher.objects.filter(customer=imported).count() == 1

@@ -330,3 +330,13 @@ def test_the_sign_up_page_reads_in_english_too(link):
     assert "Yes, send me promos and reminders by WhatsApp." in html
     html = Client(HTTP_ACCEPT_LANGUAGE="en").get(_url(link)).content.decode()
     assert "Jadi member" in html and "Become a member" not in html  # Indonesian first
+
+
+def test_a_known_customer_who_is_not_a_member_becomes_one_by_signing_up(link, program):
+    imported = CustomerFactory(merchant=link.merchant, phone="+6281234567890")
+
+    response = _post(_client("10.5.5.5"), link)
+
+    assert response["Location"] == _url(link, "counter:signup_thanks")
+    assert Member.objects.filter(customer=imported).exists()
+    assert Voucher.objects.filter(customer=imported).count() == 1

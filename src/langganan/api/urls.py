@@ -22,6 +22,9 @@ The REST API a point-of-sale system (cash register, tablet app) calls at the cou
 **Auth**: `Authorization: Bearer <key>`; a key belongs to one outlet and reaches only its
 merchant's data (another merchant's customer, sale or voucher is a 404). Keys are created with
 `langganan apikey create --merchant SLUG --outlet CODE`.
+Wrong keys are throttled per client address: after 20 wrong keys within 10 minutes every
+request from that address is answered `429` (`code: too_many_wrong_keys`) with `Retry-After`
+until the 10-minute lock ends.
 
 **Idempotency**: `POST /transactions`, refunds and tab payments need an `Idempotency-Key`
 header. The same key with the same body replays the stored response (header

@@ -5,14 +5,15 @@ the customer, their consent per channel, the membership with its sign-up bonus a
 voucher, all in one transaction. What this module adds:
 
 * **At the counter** (:func:`counter_enrol`): a phone number the merchant already has is
-  recognised and that customer is returned (nothing changed, nothing duplicated); the consent
+  recognised and that customer is returned (their profile unchanged, nothing duplicated; one
+  who was not a member yet — imported, or from a POS — is enrolled now); the consent
   events' source is ``counter:<outlet code>``, their wording version :data:`COUNTER_WORDING`.
 * **Self sign-up** (:func:`signup_submit`): through an outlet's :class:`SignupLink` (a random
   token printed as a QR code on the outlet's poster). A new phone number becomes a member; a
   known one gets only the consents the person ticked (never a withdrawal, never a change to the
-  profile), and the caller answers the same either way. Sign-ups are counted per address and
-  per outlet in the database (:func:`signup_allowed`), as failed logins are in
-  :mod:`langganan.staff.guard`.
+  profile) and the membership when it had none, and the caller answers the same either way.
+  Sign-ups are counted per address and per outlet in the database (:func:`signup_allowed`),
+  as failed logins are in :mod:`langganan.staff.guard`.
 
 The wording versions name the exact sentences the person saw (:data:`CONSENT_WORDING`): change a
 sentence, give it a new version.
@@ -34,7 +35,7 @@ from langganan.core.errors import Conflict, InvalidInput
 from langganan.core.models import Merchant, Outlet
 from langganan.core.phones import normalize_phone
 from langganan.customers.models import Channel, Customer, Gender, Greeting
-from langganan.loyalty.models import Member, Voucher
+from langganan.loyalty.models import Member, Program, Voucher
 
 from .models import MemberSignup, SignupAttempt, SignupLink
 
@@ -83,6 +84,8 @@ class Enrolment:
     member: Member | None
     welcome_voucher: Voucher | None
     created: bool
+    #: a known customer who was not a member and is one now
+    enrolled_now: bool = False
 
 
 def _clean(phone: str, full_name: str) -> tuple[str, str]:
@@ -149,7 +152,7 @@ def counter_enrol(
         greeting = ""
     existing = Customer.objects.filter(merchant=merchant, phone=e164).first()
     if existing is not None:
-        return _known(existing)
+        return _known(existing, outlet, COUNTER_SOURCE, staff)
     try:
         with transaction.atomic():
             registration = member_register(
@@ -171,7 +174,7 @@ def counter_enrol(
         existing = Customer.objects.filter(merchant=merchant, phone=e164).first()
         if existing is None:
             raise
-        return _known(existing)
+        return _known(existing, outlet, COUNTER_SOURCE, staff)
     customer = registration.customer
     return Enrolment(
         customer=customer,
@@ -181,24 +184,45 @@ def counter_enrol(
     )
 
 
-def _signup_record(customer: Customer, outlet: Outlet, source: str, staff) -> None:
+def _signup_record(customer: Customer, outlet: Outlet, source: str, staff, at=None) -> None:
     MemberSignup.objects.create(
         merchant_id=customer.merchant_id,
         customer=customer,
         outlet=outlet,
         staff=staff if staff is not None and getattr(staff, "pk", None) else None,
         source=source,
-        at=customer.joined_at,
+        at=at or customer.joined_at,
     )
 
 
-def _known(customer: Customer) -> Enrolment:
+def _known(customer: Customer, outlet: Outlet, source: str, staff) -> Enrolment:
+    """A customer the merchant already has: nothing of their profile changes, but one who is
+    not a member yet (imported, or from a POS) is enrolled now — what the sign-up was for."""
+    enrolled_now = membership_make(customer=customer, outlet=outlet, source=source, staff=staff)
     return Enrolment(
         customer=customer,
         member=Member.objects.filter(customer=customer).select_related("tier").first(),
         welcome_voucher=welcome_voucher_of(customer),
         created=False,
+        enrolled_now=enrolled_now,
     )
+
+
+@transaction.atomic
+def membership_make(*, customer: Customer, outlet: Outlet, source: str, staff=None) -> bool:
+    """Enrol a known customer who is not a member yet in the active program (sign-up bonus and
+    welcome voucher as for a new one); True when they became a member now. Without an active
+    program, or for a member, nothing is done."""
+    from langganan.loyalty.members import member_enrol
+
+    if Member.objects.filter(customer=customer).exists():
+        return False
+    if not Program.objects.filter(merchant_id=customer.merchant_id, is_active=True).exists():
+        return False
+    member_enrol(customer=customer)
+    if not MemberSignup.objects.filter(customer=customer).exists():
+        _signup_record(customer, outlet, source, staff, at=timezone.now())
+    return True
 
 
 # -- the card sent by WhatsApp -----------------------------------------------------------------
@@ -361,8 +385,8 @@ def signup_submit(
 ) -> Customer:
     """A sign-up from the outlet's poster: a new phone number becomes a member; a known one
     gets the consents ticked now (a grant only: an unticked box withdraws nothing, since anyone
-    may type anyone's number) and nothing else changes. Returns the customer either way; the
-    page must answer the same for both."""
+    may type anyone's number) and, when not a member yet, the membership; nothing of the profile
+    changes. Returns the customer either way; the page must answer the same for both."""
     from langganan.api.services import member_register
     from langganan.customers.selectors import consent_current
     from langganan.customers.services import consent_record
@@ -402,4 +426,5 @@ def signup_submit(
                 source=f"{SIGNUP_SOURCE}:{outlet.code}",
                 wording_version=SIGNUP_WORDING,
             )
+    membership_make(customer=existing, outlet=outlet, source=SIGNUP_SOURCE)
     return existing

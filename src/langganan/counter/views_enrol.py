@@ -94,7 +94,9 @@ def enrol(request, slug: str):
             else:
                 serving_set(request, merchant, done.customer.pk)
                 url = reverse("counter:enrol_done", kwargs={"slug": slug, "pk": done.customer.pk})
-                return redirect(url if done.created else url + "?known=1")
+                if not done.created:
+                    url += "?known=" + ("member" if done.enrolled_now else "1")
+                return redirect(url)
         else:
             status = 400
     response = _render_for_merchant(
@@ -159,7 +161,8 @@ def enrol_done(request, slug: str, pk: int):
             # drawn by segno from the member code's modules: no user text in it
             "qr_svg": mark_safe(qr_svg(customer.member_code)),  # noqa: S308
             "voucher": welcome_voucher_of(customer),
-            "known": request.GET.get("known") == "1",
+            "known": request.GET.get("known") in ("1", "member"),
+            "enrolled_now": request.GET.get("known") == "member",
             "whatsapp": whatsapp,
             "card_url": card_url,
             "serving": serving_get(request, merchant) == customer.pk,
