@@ -39,13 +39,14 @@ JOBS = {
     "campaigns.outbox",
     "campaigns.recover",
     "webhooks.deliver",
+    "privacy.audit_prune",
 }
 
 
 def test_every_recurring_job_is_registered_with_a_title_and_a_cadence():
     assert {job.name for job in jobs()} == JOBS
     daily = {job.name for job in jobs() if job.daily}
-    assert daily == {n for n in JOBS if n.startswith(("insights.", "loyalty."))}
+    assert daily == {n for n in JOBS if n.startswith(("insights.", "loyalty.", "privacy."))}
     assert job_get("campaigns.outbox").every_minutes == 1
     assert job_get("campaigns.triggers").every_minutes == 15
 
