@@ -294,3 +294,13 @@ def test_a_known_customer_who_is_not_a_member_is_enrolled_and_keeps_their_detail
     again = cashier.post(reverse("counter:enrol", kwargs={"slug": merchant.slug}), _form())
     assert again["Location"].endswith("?known=1")
     assert Voucher.objects.filter(customer=imported).count() == 1
+
+
+def test_after_enrolling_the_cashier_continues_at_the_counter_with_the_new_member(merchant, outlet):
+    cashier = _staff(merchant, outlet=outlet)
+    done = cashier.post(reverse("counter:enrol", kwargs={"slug": merchant.slug}), _form())
+
+    html = cashier.get(done["Location"]).content.decode()
+
+    screen = reverse("counter:screen", kwargs={"slug": merchant.slug})
+    assert f'href="{screen}"' in html and "Lanjut ke kasir" in html
