@@ -210,7 +210,10 @@ def card_url(merchant, customer, name="web:member_card", **extra) -> str:
 
 def test_the_card_page_is_printable_and_shows_everything(client, merchant, rina, gold):
     MemberFactory(customer=rina, tier=gold)
+    # a cashier opens the card of the customer she is serving, found by her member code
     log_in_member(client, merchant, role="cashier")
+    assert client.get(card_url(merchant, rina)).status_code == 403  # not found yet: not served
+    client.get(reverse("web:customer_lookup", kwargs={"slug": merchant.slug}), {"q": "LG0001"})
 
     response = client.get(card_url(merchant, rina))
 
