@@ -11,8 +11,6 @@ is never used. Without chromium the tests fail under CI and skip elsewhere.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import pytest
@@ -25,11 +23,6 @@ from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory,
 from tests.loyalty.conftest import ledger_cleanup  # noqa: F401 (enrolment writes ledger rows)
 from tests.loyalty.factories import ProgramFactory, VoucherFactory
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures run
-# before it starts and the live server runs in its own thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "kopi-susu-2026"
 PHONE = {"width": 390, "height": 844}
 
@@ -38,23 +31,6 @@ pytestmark = [
     pytest.mark.usefixtures("ledger_cleanup"),
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ and skip elsewhere (see tests/browser/test_insight_pages.py).
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,34 +17,15 @@ from langganan.core.models import Role
 from langganan.loyalty.ledger import ledger_discrepancies
 from langganan.loyalty.models import TabPayment
 from langganan.loyalty.tab import tab_balance, tab_charge, tab_set_limit
-from tests.browser.test_insight_pages import CHROMIUM, PASSWORD
+from tests.browser.test_insight_pages import PASSWORD
 from tests.factories import CustomerFactory, MembershipFactory, OutletFactory
 from tests.loyalty.conftest import ledger_cleanup  # noqa: F401 (a fixture)
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("ledger_cleanup"),
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ own browser download is never used. Without chromium the tests fail under CI and
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,11 +20,6 @@ from langganan.insights.services import insights_refresh
 from tests.factories import MembershipFactory
 from tests.loyalty.conftest import ledger_cleanup  # noqa: F401 (the demo writes ledger rows)
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures run
-# before it starts and the live server runs in its own thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 JAKARTA = ZoneInfo("Asia/Jakarta")
 END = datetime(2026, 11, 1, 12, 0, tzinfo=JAKARTA)
 PASSWORD = "kopi-susu-2026"
@@ -37,23 +30,6 @@ pytestmark = [
     pytest.mark.usefixtures("ledger_cleanup"),
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
