@@ -29,7 +29,9 @@ def _check_deploy(tmp_path, extra: dict[str, str]) -> subprocess.CompletedProces
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION_ENV and k not in ("DEBUG", "DATABASE_URL")
+        if k not in PRODUCTION_ENV
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests for their own process only
+        and k not in ("DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(
         DJANGO_SETTINGS_MODULE="langganan.config.settings",
