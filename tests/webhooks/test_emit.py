@@ -27,12 +27,15 @@ pytestmark = pytest.mark.django_db
 URL = "https://pos.example.id/hooks"
 
 
-def test_the_four_events_are_known():
+def test_the_seven_events_are_known():
     assert EVENTS == (
         "customer.created",
         "transaction.recorded",
         "tier.changed",
         "points.expiring",
+        "complaint.created",
+        "complaint.overdue",
+        "complaint.resolved",
     )
 
 

@@ -20,7 +20,15 @@ import click
 
 from langganan.core.commandline import domain_errors
 
-EVENT_NAMES = ["customer.created", "transaction.recorded", "tier.changed", "points.expiring"]
+EVENT_NAMES = [
+    "customer.created",
+    "transaction.recorded",
+    "tier.changed",
+    "points.expiring",
+    "complaint.created",
+    "complaint.overdue",
+    "complaint.resolved",
+]
 
 
 @click.group()

@@ -24,6 +24,9 @@ class Event(models.TextChoices):
     TRANSACTION_RECORDED = "transaction.recorded", "transaction.recorded"
     TIER_CHANGED = "tier.changed", "tier.changed"
     POINTS_EXPIRING = "points.expiring", "points.expiring"
+    COMPLAINT_CREATED = "complaint.created", "complaint.created"
+    COMPLAINT_OVERDUE = "complaint.overdue", "complaint.overdue"
+    COMPLAINT_RESOLVED = "complaint.resolved", "complaint.resolved"
 
 
 EVENTS: tuple[str, ...] = tuple(Event.values)
