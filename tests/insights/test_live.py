@@ -152,11 +152,25 @@ def test_a_lapsed_customers_sale_makes_her_active_at_once_on_her_card(cafe, comm
     assert card.p_alive == pytest.approx(after.p_alive)
 
 
+def test_the_update_can_be_switched_off_for_the_nightly_analysis(cafe, commits, settings):
+    """LANGGANAN_LIVE_INSIGHTS=0: the sale is recorded, her insight waits for the analysis."""
+    merchant, _run = cafe
+    settings.LIVE_INSIGHTS = False
+    before = _lapsed(merchant)
+
+    _sell(commits, merchant, before.customer, "live-off")
+
+    after = CustomerInsight.objects.get(customer=before.customer)
+    assert (after.lifecycle, after.orders) == (before.lifecycle, before.orders)
+
+
 def test_her_page_says_when_a_sale_last_updated_her_insight(cafe, commits, client):
     merchant, _run = cafe
     before = _lapsed(merchant)
     assert before.live_updated_at is None  # as the run computed it
-    url = reverse("web:customer_detail", kwargs={"slug": merchant.slug, "pk": before.customer_id})
+    url = reverse(
+        "customers:customer_detail", kwargs={"slug": merchant.slug, "pk": before.customer_id}
+    )
     client.force_login(MembershipFactory(merchant=merchant, role="owner").user)
     assert "Diperbarui setelah belanja terakhirnya" not in client.get(url).content.decode()
 

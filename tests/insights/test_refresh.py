@@ -223,7 +223,9 @@ def test_the_customer_page_shows_the_insights(cafe, client):
     membership = MembershipFactory(merchant=cafe)
     client.force_login(membership.user)
     insight = CustomerInsight.objects.filter(merchant=cafe, usual_order__isnull=False).first()
-    url = reverse("web:customer_detail", kwargs={"slug": cafe.slug, "pk": insight.customer_id})
+    url = reverse(
+        "customers:customer_detail", kwargs={"slug": cafe.slug, "pk": insight.customer_id}
+    )
     html = client.get(url).content.decode()
     assert "Wawasan" in html
     assert "Pesanan biasa" in html
@@ -234,7 +236,7 @@ def test_the_customer_page_says_when_there_are_no_insights_yet(merchant, client)
     customer = CustomerFactory(merchant=merchant)
     membership = MembershipFactory(merchant=merchant)
     client.force_login(membership.user)
-    url = reverse("web:customer_detail", kwargs={"slug": merchant.slug, "pk": customer.pk})
+    url = reverse("customers:customer_detail", kwargs={"slug": merchant.slug, "pk": customer.pk})
     assert "Belum ada wawasan" in client.get(url).content.decode()
 
 

@@ -17,6 +17,8 @@ not held meanwhile, and an error here cannot undo it):
   the probability of being active, expected purchases in 30 and 90 days and the 12-month CLV
   (the Gamma-Gamma spend, or the run's mean spend per visit), as the pipeline's model step
   computes them (:mod:`langganan.analytics.purchase_models`);
+* **the payment methods she has paid with** (:mod:`.paid_with`), read again from her payments
+  (one more indexed query), so the customer list's payment filter finds her new method at once;
 * **the lifecycle stage** by the engine's rules (:func:`~langganan.analytics.lifecycle.
   stage_arrays`) against the run's population gap ``G`` (``models_fitted["lifecycle"]``; for a
   run stored before ``G`` was kept, the median of its rows' median gaps), the named segment from
@@ -69,6 +71,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -83,8 +86,9 @@ from langganan.core.models import Merchant
 from langganan.core.money import to_money
 from langganan.core.rows import fetch_values
 from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.insights.paid_with import mask_of, paid_with_by_customer
 from langganan.insights.services import _money, _num, _probability
-from langganan.sales.models import Transaction, TransactionKind
+from langganan.sales.models import Transaction, TransactionKind, TransactionPayment
 
 __all__ = [
     "CustomerSummary",
@@ -133,6 +137,7 @@ UPDATED_FIELDS = (
     "next_purchase_date",
     "evidence",
     "live_updated_at",
+    "paid_with",
 )
 
 
@@ -390,9 +395,10 @@ def insights_update_customers(
 
 
 @functools.cache
-def _one_sql(vendor: str) -> tuple[str, str]:
-    """The read (her sales, each with her stored row and its run beside it: one round trip)
-    and the write of :func:`_update_one`, written once per process from the models' metadata."""
+def _one_sql(vendor: str) -> tuple[str, str, str]:
+    """The read (her sales, each with her stored row and its run beside it: one round trip),
+    the write of :func:`_update_one` and the read of the payment methods she has used
+    (:mod:`.paid_with`), written once per process from the models' metadata."""
     insight, run, sale = CustomerInsight._meta, InsightRun._meta, Transaction._meta
 
     def col(meta, name: str) -> str:
@@ -414,7 +420,13 @@ def _one_sql(vendor: str) -> tuple[str, str]:
         f"UPDATE {insight.db_table} SET {assignments} "  # noqa: S608 (names only)
         f"WHERE {col(insight, 'id')} = %s AND {col(insight, 'orders')} <= %s"
     )
-    return read, write
+    payment = TransactionPayment._meta
+    methods = (
+        f"SELECT DISTINCT p.{col(payment, 'method')} FROM {payment.db_table} p "  # noqa: S608
+        f"JOIN {sale.db_table} t ON t.{col(sale, 'id')} = p.{col(payment, 'transaction')} "
+        f"WHERE t.{sale_customer} = %s"
+    )
+    return read, write, methods
 
 
 @functools.cache
@@ -442,7 +454,7 @@ def _update_one(
     """A sale's update of one customer who has a stored row, in two plain statements (the
     read and the write; the ORM's query building cost more than both round trips); None when
     she has no stored row yet (the caller takes the general path, which creates it)."""
-    read_sql, write_sql = _one_sql(connection.vendor)
+    read_sql, write_sql, methods_sql = _one_sql(connection.vendor)
     read_fields, write_fields = _one_fields()
     rows = fetch_values(
         connection, read_sql, [merchant.pk, customer_id, TransactionKind.SALE], read_fields
@@ -470,9 +482,12 @@ def _update_one(
     summary = summarize_sales(history, tz, end_day)
     if summary is None:  # pragma: no cover - her sales are all up to the end day
         return 0
+    with connection.cursor() as cursor:
+        cursor.execute(methods_sql, [customer_id])
+        paid = {customer_id: mask_of(method for (method,) in cursor.fetchall())}
     written = 0
     for _, values in _insight_values(
-        models, [(customer_id, summary, end_day)], {customer_id: stored}
+        models, [(customer_id, summary, end_day)], {customer_id: stored}, paid
     ):
         params = [field.get_db_prep_save(values[field.name], connection) for field in write_fields]
         with connection.cursor() as cursor:
@@ -557,11 +572,18 @@ def _update_chunk(
         if summary is not None:
             groups.setdefault(run_id, []).append((customer_id, summary, end_day))
 
+    paid = (
+        paid_with_by_customer(
+            merchant_id=merchant.pk, customer_ids=[c for m in groups.values() for c, _, _ in m]
+        )
+        if groups
+        else {}
+    )
     updated: list[CustomerInsight] = []
     created: list[CustomerInsight] = []
     for run_id, members in groups.items():
         models = _run_models(run_id, runs[run_id])
-        for customer_id, values in _insight_values(models, members, by_customer):
+        for customer_id, values in _insight_values(models, members, by_customer, paid):
             row = by_customer.get(customer_id)
             if row is None:
                 created.append(_new_row(merchant, customer_id, run_id, values))
@@ -587,6 +609,7 @@ def _insight_values(
     models: StoredModels,
     members: list[tuple[int, CustomerSummary, date]],
     rows: dict[int, _Stored],
+    paid: dict[int, int],
 ) -> Iterable[tuple[int, dict[str, Any]]]:
     summaries = [s for _, s, _ in members]
     predicted = _predict(models, summaries)
@@ -638,6 +661,7 @@ def _insight_values(
                 "next_purchase_date": next_date,
                 "evidence": evidence,
                 "live_updated_at": updated_at,
+                "paid_with": paid.get(customer_id, 0),
             },
         )
 
@@ -672,8 +696,8 @@ def _new_row(
 
 def insight_after_sale(*, merchant: Merchant, customer_id: int | None) -> None:
     """The checkout's hook: once the sale commits, update the customer's insight (never
-    failing the sale, never holding its locks)."""
-    if customer_id is None:
+    failing the sale, never holding its locks). Off with ``LANGGANAN_LIVE_INSIGHTS=0``."""
+    if customer_id is None or not getattr(django_settings, "LIVE_INSIGHTS", True):
         return
     transaction.on_commit(lambda: _guarded(merchant, [customer_id], "sale"))
 

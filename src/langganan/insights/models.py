@@ -110,6 +110,14 @@ class CustomerInsight(models.Model):
     up_sell = models.JSONField(default=list, blank=True)
     # when a sale last updated the row (insights.live); null: as the run computed it
     live_updated_at = models.DateTimeField(null=True, blank=True)
+    # the dashboard stage (insights.stages) at the start of each overview period, as the run's
+    # models stage her sales before it: {"7": code, "30": ..., "90": ..., "365": ...}; a period
+    # whose start came before her first purchase has no key (insights.overview)
+    stages_before = models.JSONField(default=dict, blank=True)
+    # the payment methods she has ever paid with, one bit each (insights.paid_with): written by
+    # the run and kept current by each sale's live update, so the customer list's payment
+    # filter reads this column instead of her transactions
+    paid_with = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("customer insight")
@@ -118,6 +126,17 @@ class CustomerInsight(models.Model):
             models.Index(fields=["merchant", "segment"]),
             models.Index(fields=["merchant", "lifecycle"]),
             models.Index(fields=["merchant", "next_purchase_date"]),
+            # the customer list's sorts by a stored column (customers.listing): a page's ids
+            # read from the insight in index order, the customer's id breaking ties
+            models.Index(
+                fields=["merchant", "-last_purchase", "customer"], name="insight_sort_last_purchase"
+            ),
+            models.Index(fields=["merchant", "-clv", "customer"], name="insight_sort_clv"),
+            models.Index(
+                fields=["merchant", "-total_spend", "customer"], name="insight_sort_spend"
+            ),
+            models.Index(fields=["merchant", "-orders", "customer"], name="insight_sort_orders"),
+            models.Index(fields=["merchant", "-p_alive", "customer"], name="insight_sort_p_alive"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -133,3 +152,202 @@ class CustomerInsight(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} {self.segment}/{self.lifecycle}"
+
+
+class PeriodOverview(models.Model):
+    """The overview's figures for one period ending at the run's observation end.
+
+    Written by the run (:mod:`langganan.insights.overview`) in the same transaction as the
+    customer insights, so the overview never computes over transactions when it is shown. The
+    keys of ``data`` are described in :mod:`langganan.insights.overview`.
+    """
+
+    PERIODS = (7, 30, 90, 365)
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(InsightRun, on_delete=models.CASCADE, related_name="overviews")
+    period_days = models.PositiveSmallIntegerField(choices=[(d, str(d)) for d in PERIODS])
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("period overview")
+        verbose_name_plural = _("period overviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "period_days"], name="period_overview_once_per_run"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_days__in=[7, 30, 90, 365]),
+                name="period_overview_days_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "period_days"])]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.period_days}d {self.period_end:%Y-%m-%d}"
+
+
+# -- the target market and "is it worth it?" (insights.market, insights.worth) -----------------
+
+
+class TargetMarket(models.Model):
+    """Who the merchant means to sell to, compared with who buys (:mod:`.market`).
+
+    One per merchant. An empty list means "no preference" on that dimension (everyone is in
+    the target). ``age_bands`` and ``payment_methods`` hold codes (:data:`.market.AGE_BANDS`,
+    ``sales.PaymentMethod``); ``areas`` are the names of cities or provinces as typed, matched
+    without regard to case. The message prices, when filled, are what one message costs on each
+    channel for the worth page (:mod:`.worth`); empty: the channel account's price, else a
+    default.
+    """
+
+    class SpendBasis(models.TextChoices):
+        VISIT = "visit", _("per visit")
+        MONTH = "month", _("per month")
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="+")
+    areas = models.JSONField(_("areas"), default=list, blank=True)
+    genders = models.JSONField(_("genders"), default=list, blank=True)
+    age_bands = models.JSONField(_("age bands"), default=list, blank=True)
+    spend_basis = models.CharField(
+        _("spend per"), max_length=5, choices=SpendBasis.choices, default=SpendBasis.VISIT
+    )
+    spend_min = models.DecimalField(_("spend from (Rp)"), **MONEY, null=True, blank=True)
+    spend_max = models.DecimalField(_("spend up to (Rp)"), **MONEY, null=True, blank=True)
+    payment_methods = models.JSONField(_("payment methods"), default=list, blank=True)
+    price_whatsapp = models.DecimalField(
+        _("price of a WhatsApp message (Rp)"), **MONEY, null=True, blank=True
+    )
+    price_sms = models.DecimalField(_("price of an SMS (Rp)"), **MONEY, null=True, blank=True)
+    price_email = models.DecimalField(_("price of an e-mail (Rp)"), **MONEY, null=True, blank=True)
+    updated_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("target market")
+        verbose_name_plural = _("target markets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(spend_min__isnull=True)
+                | models.Q(spend_max__isnull=True)
+                | models.Q(spend_min__lte=models.F("spend_max")),
+                name="target_market_spend_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(spend_basis__in=["visit", "month"]),
+                name="target_market_spend_basis_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} target"
+
+
+class AcquisitionSpend(models.Model):
+    """What the merchant spent on winning new customers (ads, promotions) in one month."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    amount = models.DecimalField(_("amount (Rp)"), **MONEY)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("acquisition spend")
+        verbose_name_plural = _("acquisition spend")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "month"], name="acquisition_once_a_month"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="acquisition_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.month:%Y-%m} {self.amount}"
+
+
+class MarketSnapshot(models.Model):
+    """The buyers of one period grouped as the market page shows them (:mod:`.market`), stored
+    by the run for the period ending at its observation end, and again when the target market
+    is saved: the page reads these few hundred rows, not every buyer's insight.
+
+    ``spend_basis``, ``spend_min`` and ``spend_max`` are the target's when the groups were
+    computed (whether a buyer's spend is in the target is part of the grouping); ``today`` is
+    the day the ages were counted on.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(InsightRun, on_delete=models.CASCADE, related_name="+")
+    period_days = models.PositiveSmallIntegerField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    today = models.DateField()
+    spend_basis = models.CharField(max_length=5)
+    spend_min = models.DecimalField(**MONEY, null=True, blank=True)
+    spend_max = models.DecimalField(**MONEY, null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("market snapshot")
+        verbose_name_plural = _("market snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "period_days"], name="market_snapshot_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.period_days}d {self.period_end:%Y-%m-%d}"
+
+
+class MarketGroup(models.Model):
+    """One group of a :class:`MarketSnapshot`: the buyers (and their spend) sharing a city,
+    province, gender, age band, spend band and whether their spend is in the target."""
+
+    snapshot = models.ForeignKey(MarketSnapshot, on_delete=models.CASCADE, related_name="groups")
+    city = models.CharField(max_length=200, blank=True)
+    province = models.CharField(max_length=200, blank=True)
+    gender = models.CharField(max_length=16, blank=True)
+    age_band = models.CharField(max_length=16)
+    spend_band = models.PositiveSmallIntegerField()
+    spend_in = models.BooleanField()
+    customers = models.PositiveIntegerField()
+    revenue = models.DecimalField(**MONEY)
+
+    class Meta:
+        verbose_name = _("market group")
+        verbose_name_plural = _("market groups")
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} {self.city} {self.gender} {self.age_band} {self.spend_band}"
+
+
+class WorthResult(models.Model):
+    """The stored answer of :func:`langganan.insights.worth.worth_compute` for one period."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    period_days = models.PositiveSmallIntegerField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    computed_at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("worth result")
+        verbose_name_plural = _("worth results")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "period_days"], name="worth_result_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.period_days}d {self.computed_at:%Y-%m-%d %H:%M}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,8 +18,15 @@ from langganan.analytics.btyd.priors import DEFAULT_PRIORS, pooled_prior
 from langganan.analytics.pipeline import PipelineSettings, run_pipeline
 from langganan.core.models import Merchant
 from langganan.core.money import to_money
-from langganan.insights.extract import lines_table, products_table, sales_table
-from langganan.insights.models import CustomerInsight, InsightRun
+from langganan.insights.extract import (
+    ledger_table,
+    lines_table,
+    member_sales,
+    paid_table,
+    products_table,
+)
+from langganan.insights.models import CustomerInsight, InsightRun, PeriodOverview
+from langganan.insights.paid_with import paid_with_by_customer
 from langganan.sales.models import Transaction
 
 BATCH = 2000
@@ -115,13 +123,21 @@ def insights_refresh(
     """Recompute every customer's insights for ``merchant`` and store them.
 
     The merchant's insights are replaced in one database transaction; a failed run is recorded
-    with its error and leaves the previous insights in place.
+    with its error and leaves the previous insights in place. After a successful run the
+    "is the CRM worth it?" figures are computed for every period
+    (:func:`langganan.insights.worth.worth_compute_all`), so ``langganan analyze``, the nightly
+    job and the demo all leave them filled.
     """
+    from langganan.insights.market import market_snapshots_store
+    from langganan.insights.overview import overview_compute  # it builds on .live, which uses this
+    from langganan.insights.worth import worth_compute_all
+
     tz = ZoneInfo(merchant.time_zone)
     end = (observation_end or timezone.now()).astimezone(tz)
     run = InsightRun.objects.create(merchant=merchant, engine=engine, observation_end=end)
     try:
-        sales = sales_table(merchant)
+        ledger = ledger_table(merchant)
+        sales = member_sales(ledger)
         lines = lines_table(merchant)
         products = products_table(merchant).to_pandas()
         priors, run.prior = _priors(merchant)
@@ -132,12 +148,28 @@ def insights_refresh(
             result = run_pipeline(
                 sales, lines, products, settings=settings, engine=engine, progress=progress
             )
+        if progress:
+            progress("overview")
+        started = time.perf_counter()
+        if result is not None:
+            run.models_fitted = result.models  # the overview stages with them
+        overview = overview_compute(
+            run=run,
+            result=result,
+            ledger=ledger,
+            paid=paid_table(merchant, ledger),
+            lines=lines,
+            end=end,
+            engine=engine,
+        )
+        overview_seconds = round(time.perf_counter() - started, 4)
+        paid_with = paid_with_by_customer(merchant_id=merchant.pk)
         with transaction.atomic():
             CustomerInsight.objects.filter(merchant=merchant).delete()
             if result is not None:
-                _store_customers(run, result, end, tz)
+                _store_customers(run, result, end, tz, overview.stages_before, paid_with)
                 run.models_fitted = result.models
-                run.timings = result.timings
+                run.timings = {**result.timings, "overview": overview_seconds}
                 run.rules = _records(result.rules.head(200)) if len(result.rules) else []
                 run.cohorts = _records(result.cohorts)
                 run.revenue_mix = _records(result.revenue_mix)
@@ -155,16 +187,39 @@ def insights_refresh(
             run.status = InsightRun.Status.DONE
             run.finished_at = timezone.now()
             run.save()
+            PeriodOverview.objects.bulk_create(
+                PeriodOverview(
+                    merchant=merchant,
+                    run=run,
+                    period_days=days,
+                    period_start=overview.starts[days],
+                    period_end=end,
+                    data=data,
+                )
+                for days, data in overview.periods.items()
+            )
+            # the market page's groups of buyers, from the rows just stored
+            market_snapshots_store(merchant=merchant, run=run, now=end)
     except Exception as exc:
         run.status = InsightRun.Status.FAILED
         run.error = f"{type(exc).__name__}: {exc}"
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
+    if progress:
+        progress("worth")
+    worth_compute_all(merchant, now=end)
     return run
 
 
-def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> None:
+def _store_customers(
+    run: InsightRun,
+    result,
+    end: datetime,
+    tz: ZoneInfo,
+    stages_before: dict[int, dict[str, str]],
+    paid_with: dict[int, int],
+) -> None:
     usual: dict[int, list[dict]] = {}
     for row in result.usual.itertuples(index=False):
         usual.setdefault(int(row.customer_id), []).append(
@@ -224,6 +279,8 @@ def _store_customers(run: InsightRun, result, end: datetime, tz: ZoneInfo) -> No
                 usual_order=usual.get(int(customer_id), []),
                 cross_sell=list(row.cross_sell),
                 up_sell=list(row.up_sell),
+                stages_before=stages_before.get(int(customer_id), {}),
+                paid_with=paid_with.get(int(customer_id), 0),
             )
         )
         if len(batch) >= BATCH:

@@ -8,8 +8,6 @@ Model parameters are left to :func:`model_lines` (``--verbose``).
 
 from __future__ import annotations
 
-from langganan.analytics.labels import STAGE_LABELS
-from langganan.analytics.lifecycle import STAGE_ORDER
 from langganan.insights.models import InsightRun
 
 MODEL_NAMES = {
@@ -101,11 +99,20 @@ def summary_lines(run: InsightRun, slug: str, lang: str = "id") -> list[str]:
                 "(walk-ins) are not counted per customer"
             )
         lines.append(text + ".")
-    counts = run.lifecycle_counts or {}
+    counts = dict(run.lifecycle_counts or {})
     if counts:
+        # the dashboard's six stages: the lapsed the model gives up on are "lost"
+        from langganan.insights.models import CustomerInsight
+        from langganan.insights.stages import DISPLAY_LABELS, DISPLAY_STAGES, display_stage_q
+
+        if counts.get("lapsed"):
+            lost = (
+                CustomerInsight.objects.filter(run=run).filter(display_stage_q("lost", "")).count()
+            )
+            counts["lapsed"], counts["lost"] = counts["lapsed"] - lost, lost
         parts = [
-            f"{STAGE_LABELS[s][lang]} {number(counts.get(s, 0), lang)}"
-            for s in STAGE_ORDER
+            f"{DISPLAY_LABELS[s][lang]} {number(counts.get(s, 0), lang)}"
+            for s in DISPLAY_STAGES
             if counts.get(s)
         ]
         lines.append(("Tahap pelanggan: " if id_ else "Customer stages: ") + " · ".join(parts))

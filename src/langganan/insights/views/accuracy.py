@@ -1,4 +1,4 @@
-"""Insight pages of the dashboard (owners and managers): how accurate the predictions are.
+"""How accurate the predictions are (owners and managers).
 
 Views parse input, call one selector and render. A cashier gets 403 (langganan.web.permissions);
 another merchant is a 404.
