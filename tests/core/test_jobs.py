@@ -40,6 +40,7 @@ JOBS = {
     "campaigns.recover",
     "webhooks.deliver",
     "privacy.audit_prune",
+    "care.overdue",
 }
 
 
@@ -49,6 +50,7 @@ def test_every_recurring_job_is_registered_with_a_title_and_a_cadence():
     assert daily == {n for n in JOBS if n.startswith(("insights.", "loyalty.", "privacy."))}
     assert job_get("campaigns.outbox").every_minutes == 1
     assert job_get("campaigns.triggers").every_minutes == 15
+    assert job_get("care.overdue").every_minutes == 15
 
 
 def test_schedules_are_created_once_kept_by_name_and_old_ones_removed():
@@ -293,7 +295,9 @@ def test_worker_once_runs_every_job_then_only_what_is_due():
     assert "insights: nightly (warung)" in first.output
     assert "insights: nightly" not in second.output  # done for tonight
     assert "campaigns: outbox: Tidak ada yang perlu dikirim" in second.output
-    assert JobRun.objects.filter(trigger="command").count() == len(JOBS) + 4
+    # the second pass runs again what is due every few minutes: the outbox, the triggers, the
+    # recovery, the webhook deliveries and the overdue complaints
+    assert JobRun.objects.filter(trigger="command").count() == len(JOBS) + 5
 
 
 # -- the page ----------------------------------------------------------------------------------

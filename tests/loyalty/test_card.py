@@ -204,7 +204,7 @@ def test_a_customer_who_is_not_a_member_has_a_card_without_tier(merchant, rina):
     assert member_card_get(merchant=merchant, customer=rina).tier is None
 
 
-def card_url(merchant, customer, name="web:member_card", **extra) -> str:
+def card_url(merchant, customer, name="customers:member_card", **extra) -> str:
     return reverse(name, kwargs={"slug": merchant.slug, "pk": customer.pk, **extra})
 
 
@@ -213,7 +213,9 @@ def test_the_card_page_is_printable_and_shows_everything(client, merchant, rina,
     # a cashier opens the card of the customer she is serving, found by her member code
     log_in_member(client, merchant, role="cashier")
     assert client.get(card_url(merchant, rina)).status_code == 403  # not found yet: not served
-    client.get(reverse("web:customer_lookup", kwargs={"slug": merchant.slug}), {"q": "LG0001"})
+    client.get(
+        reverse("customers:customer_lookup", kwargs={"slug": merchant.slug}), {"q": "LG0001"}
+    )
 
     response = client.get(card_url(merchant, rina))
 
@@ -222,16 +224,17 @@ def test_the_card_page_is_printable_and_shows_everything(client, merchant, rina,
     for text in [merchant.name, "Mbak Rina Wati", "LG0001", "Gold", "@media print"]:
         assert text in html, text
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html  # the QR, inline
-    assert card_url(merchant, rina, "web:member_card_image", fmt="png") in html
-    assert card_url(merchant, rina, "web:member_card_image", fmt="svg") in html
+    assert card_url(merchant, rina, "customers:member_card_image", fmt="png") in html
+    assert card_url(merchant, rina, "customers:member_card_image", fmt="svg") in html
     assert "<script" not in html.lower()
 
 
 @pytest.mark.parametrize(("fmt", "content_type"), [("png", "image/png"), ("svg", "image/svg+xml")])
-def test_the_qr_downloads(client, merchant, rina, fmt, content_type):
+def test_the_qr_downloads(client, merchant, rina, gold, fmt, content_type):
+    MemberFactory(customer=rina, tier=gold)
     log_in_member(client, merchant)
 
-    response = client.get(card_url(merchant, rina, "web:member_card_image", fmt=fmt))
+    response = client.get(card_url(merchant, rina, "customers:member_card_image", fmt=fmt))
 
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
@@ -239,10 +242,27 @@ def test_the_qr_downloads(client, merchant, rina, fmt, content_type):
     assert response.content == member_card_qr(member_code="LG0001", fmt=fmt, scale=10)
 
 
+def test_a_customer_who_has_not_joined_gets_an_invitation_not_a_card(client, merchant, rina):
+    log_in_member(client, merchant)
+
+    response = client.get(card_url(merchant, rina))
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Belum menjadi member" in html
+    assert "Member sejak" not in html and 'class="member-card"' not in html
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' not in html
+    assert (
+        client.get(card_url(merchant, rina, "customers:member_card_image", fmt="png")).status_code
+        == 404
+    )
+
+
 def test_an_unknown_image_format_is_404(client, merchant, rina):
     log_in_member(client, merchant)
     assert (
-        client.get(card_url(merchant, rina, "web:member_card_image", fmt="gif")).status_code == 404
+        client.get(card_url(merchant, rina, "customers:member_card_image", fmt="gif")).status_code
+        == 404
     )
 
 
@@ -253,7 +273,7 @@ def test_another_merchants_customer_is_404(client, merchant, name):
     url = (
         card_url(merchant, stranger)
         if name == "card"
-        else card_url(merchant, stranger, "web:member_card_image", fmt=name)
+        else card_url(merchant, stranger, "customers:member_card_image", fmt=name)
     )
     assert client.get(url).status_code == 404
 
@@ -268,7 +288,7 @@ def test_the_card_needs_a_login(client, merchant, rina, name):
     url = (
         card_url(merchant, rina)
         if name == "card"
-        else card_url(merchant, rina, "web:member_card_image", fmt="png")
+        else card_url(merchant, rina, "customers:member_card_image", fmt="png")
     )
     response = client.get(url)
     assert response.status_code == 302

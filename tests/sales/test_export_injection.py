@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from langganan.sales.exporting import _safe, export_table
+from langganan.sales.exporting import export_table, safe_cell
 from langganan.sales.importing import customers_import, transactions_import
 from langganan.sales.importing.readers import quote_cell, unquote_cell
 from langganan.sales.models import Transaction
@@ -27,18 +27,18 @@ LEADING = ["=", "+", "-", "@", "\t", "\r"]
 @pytest.mark.parametrize("start", LEADING)
 def test_text_starting_with_a_formula_character_gets_a_single_quote(start):
     text = start + "cmd|' /C calc'!A0"
-    assert _safe(text) == "'" + text
-    assert unquote_cell(_safe(text)) == text
+    assert safe_cell(text) == "'" + text
+    assert unquote_cell(safe_cell(text)) == text
 
 
 @pytest.mark.parametrize("value", ["Rina", "", "0812", "Kak 'Rina'", "a=b", "x-y"])
 def test_other_text_is_left_alone(value):
-    assert _safe(value) == value == unquote_cell(value)
+    assert safe_cell(value) == value == unquote_cell(value)
 
 
 @pytest.mark.parametrize("value", [Decimal("-25000.00"), -3, -1.5, 0])
 def test_numbers_stay_numbers_even_when_negative(value):
-    assert _safe(value) is value
+    assert safe_cell(value) is value
 
 
 def _cells_csv(path):

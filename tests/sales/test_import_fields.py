@@ -107,7 +107,10 @@ def test_impossible_or_unknown_dates_are_refused(text):
         ("Kartu Debit", "debit_card"),
         ("Kartu Kredit", "credit_card"),
         ("Transfer Bank", "bank_transfer"),
-        ("kasbon", "store_credit"),
+        ("kasbon", "tab"),
+        ("Tab", "tab"),
+        ("Hutang", "tab"),
+        ("Saldo", "store_credit"),
         ("", "cash"),
     ],
 )

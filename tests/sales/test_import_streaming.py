@@ -25,8 +25,9 @@ def peak_bytes(merchant, path) -> int:
 
 def test_peak_memory_does_not_grow_with_the_file(merchant, tmp_path):
     small, large = tmp_path / "small.csv", tmp_path / "large.csv"
-    write_rows(small, 2_000)
-    write_rows(large, 20_000)
+    # both files span more than one chunk of the import's writes (5,000 transactions)
+    write_rows(small, 6_000)
+    write_rows(large, 60_000)
     peak_small = peak_bytes(merchant, small)
     peak_large = peak_bytes(merchant, large)
     # ten times the rows; a reader that kept rows would need about ten times the memory

@@ -88,3 +88,83 @@ def outlet_get_or_create_default(*, merchant: Merchant) -> Outlet:
     if outlet is None:
         outlet = Outlet.objects.create(merchant=merchant, code="MAIN", name=merchant.name)
     return outlet
+
+
+# -- set-up in the browser ------------------------------------------------------------------
+
+ERR_SETUP_NOT_ALLOWED = "this account may not create a business"
+#: the permission of an account that may create businesses (the installation's first owner)
+CREATE_PERMISSION = "core.add_merchant"
+
+
+def slug_for(name: str) -> str:
+    """A free slug for a business name: ``Warteg Bu Sri`` → ``warteg-bu-sri`` (``-2``, ``-3``
+    when taken)."""
+    from django.utils.text import slugify
+
+    base = (slugify(name) or "usaha")[:44].strip("-") or "usaha"
+    slug, n = base, 1
+    while Merchant.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def may_create_merchant(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.has_perm(CREATE_PERMISSION)))
+
+
+@transaction.atomic
+def merchant_setup(
+    *,
+    user,
+    name: str,
+    business_type: str,
+    time_zone: str,
+    outlet_name: str,
+    outlet_city: str = "",
+    outlet_address: str = "",
+) -> Merchant:
+    """A new business from the browser's set-up: the merchant, its first outlet, and ``user``
+    as its owner."""
+    if not may_create_merchant(user):
+        raise InvalidInput(ERR_SETUP_NOT_ALLOWED)
+    merchant = merchant_create(
+        slug=slug_for(name), name=name.strip(), time_zone=time_zone, business_type=business_type
+    )
+    outlet_create(
+        merchant=merchant,
+        code=outlet_code_next(merchant, outlet_city or outlet_name),
+        name=outlet_name.strip(),
+        city=outlet_city.strip(),
+        address=outlet_address.strip(),
+    )
+    Membership.objects.create(merchant=merchant, user=user, role=Role.OWNER)
+    return merchant
+
+
+def outlet_code_next(merchant: Merchant, place: str) -> str:
+    """A short free outlet code from a place's name: ``Kemang`` → ``KEM-01``, then ``KEM-02``."""
+    letters = "".join(ch for ch in (place or "").upper() if ch.isalpha())[:3] or "OUT"
+    n = 1
+    while Outlet.objects.filter(merchant=merchant, code=f"{letters}-{n:02d}").exists():
+        n += 1
+    return f"{letters}-{n:02d}"
+
+
+def owner_account_create(*, username: str, password: str, email: str = "") -> AbstractBaseUser:
+    """The installation's first owner: a login that may create businesses in the browser (and
+    nothing else until it has one); not staff, not a superuser."""
+    from django.contrib.auth.models import Permission
+
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise Conflict(ERR_USER_EXISTS, field="username")
+    user = User(username=username, email=email)
+    user.set_password(password)
+    user.save()
+    app, codename = CREATE_PERMISSION.split(".")
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+    )
+    return user

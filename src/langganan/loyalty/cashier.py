@@ -78,6 +78,9 @@ class CustomerCard:
     clv_high: Decimal | None = None
     clv_note: str = ""
     evidence: dict[str, str] = field(default_factory=dict)
+    # care: the customer's complaints still open, and her latest feedback rating (1-5)
+    open_complaints: int = 0
+    last_rating: int | None = None
 
 
 def _find(merchant: Merchant, phone: str | None, member_code: str | None) -> Customer:
@@ -159,6 +162,15 @@ def usual_ranked(usual_order: list[Any]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: row["rank"])
 
 
+def _care(merchant: Merchant, customer: Customer) -> dict[str, Any]:
+    """The customer's open complaints and latest rating (langganan.care): one prepared read,
+    since every counter and POS lookup shows them."""
+    from langganan.loyalty.customer_rows import care_brief
+
+    open_n, rating = care_brief(merchant_id=merchant.pk, customer_id=customer.pk)
+    return {"open_complaints": open_n, "last_rating": rating}
+
+
 def _estimates(insight: CustomerInsight | None) -> dict[str, Any]:
     """The card's model estimates from the stored insight (none without one)."""
     if insight is None:
@@ -220,6 +232,7 @@ def customer_card_get(
         cross_sell=cross_sell,
         next_purchase_date=insight.next_purchase_date if insight else None,
         **_estimates(insight),
+        **_care(merchant, customer),
     )
     action = _suggested_action(card, at=at, has_program=loyalty.program is not None)
     return CustomerCard(**{**card.__dict__, "suggested_action": action})

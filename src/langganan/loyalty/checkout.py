@@ -15,7 +15,21 @@ How a bill is settled, in order:
    vouchers, and never more than is left; a reward from the catalogue adds its item as a free
    line and costs its points (redeemed together with the discount points, oldest lots first);
 4. ``total`` = what is left — the sale's revenue, recorded on the transaction;
-5. store credit, then the tab, pay part of ``total``; the rest is paid with ``payment_method``.
+5. store credit, then the tab, pay part of ``total``; the rest is paid with ``payment_method``
+   (``tab``: the rest goes on the tab too), or split across ``payments``: a list of
+   ``(method, amount)``, each amount above 0 and each method once, that must add up to the
+   amount due — ``total`` less the ``store_credit`` and ``tab_charge`` fields — to the cent
+   (:data:`ERR_PAYMENTS_SUM` otherwise). A payment of method ``tab`` is charged to the tab (within
+   its limit) and one of ``store_credit`` is paid from the customer's store credit, exactly as the
+   two fields are.
+
+The sale records how it was paid as :class:`~langganan.sales.models.TransactionPayment` rows
+(one bulk insert): one per method that paid part of ``total`` — store credit and the tab
+included, points and vouchers not (they are discounts) — and they add up to ``total``. Its
+``payment_method`` is the method that paid the largest part (on a tie, the first of
+``payment_method``/the payments in the order given, then store credit, then the tab); a sale
+with nothing left to pay keeps ``payment_method``. The basket's ``note`` (at most
+:data:`NOTE_MAX_LENGTH` characters) is kept on the sale.
 
 Points and cashback are earned on ``total`` minus the store credit used (credit was earned as a
 reward, so it does not earn again); a sale charged to the tab earns like one paid in cash.
@@ -48,6 +62,7 @@ from django.utils import timezone
 from langganan.core import settings_cache
 from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.models import Merchant, Outlet
+from langganan.core.money import format_rupiah
 from langganan.core.rows import insert_unless_exists
 from langganan.core.units import one_unit
 from langganan.customers.models import Customer
@@ -73,6 +88,7 @@ from langganan.sales.models import (
     SalesChannel,
     Transaction,
     TransactionKind,
+    TransactionPayment,
 )
 
 ZERO = Decimal("0")
@@ -97,6 +113,15 @@ ERR_CREDIT_NEEDS_CUSTOMER = "store credit and tab need a customer"
 ERR_CREDIT_BALANCE = "not enough store credit: Rp {balance} available"
 ERR_OVERPAID = "store credit and tab together exceed the bill (Rp {total})"
 ERR_TAB_LIMIT = "this would exceed the tab limit: Rp {available} still available"
+ERR_PAYMENTS_SUM = "the payments add up to Rp {paid} but Rp {due} is to be paid"
+ERR_PAYMENT_AMOUNT = "payment {n}: the amount must be more than 0"
+ERR_PAYMENT_TWICE = "payment method {method} is given twice"
+#: the same two refusals in Indonesian, for a till's screen (``detail_id`` of the API problem)
+ERR_PAYMENTS_SUM_ID = "Jumlah pembayaran {paid}, padahal yang harus dibayar {due}."
+ERR_PAYMENT_TWICE_ID = "Metode pembayaran {method} disebut dua kali."
+ERR_NOTE_TOO_LONG = "the note must be at most {max} characters"
+#: the longest note a sale keeps (the column holds 500)
+NOTE_MAX_LENGTH = 500
 ERR_DUPLICATE_VOUCHER = "voucher {code} is given twice"
 ERR_UNKNOWN_REWARD = "reward {id} is not in this merchant's rewards catalogue"
 ERR_REWARD_NEEDS_MEMBER = "only members can take a reward"
@@ -173,6 +198,14 @@ class BasketLine:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """One part of a split payment: ``amount`` Rupiah paid with ``method``."""
+
+    method: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class CheckoutRequest:
     lines: Sequence[BasketLine]
     payment_method: str = PaymentMethod.CASH
@@ -185,11 +218,18 @@ class CheckoutRequest:
     channel: str = SalesChannel.DINE_IN
     occurred_at: datetime | None = None
     external_id: str | None = None
+    payments: Sequence[Payment] = ()
+    note: str = ""
 
     def fingerprint(self) -> str:
-        """A hash of the request, to tell a replay from a different request with the same key."""
+        """A hash of the request, to tell a replay from a different request with the same key.
+        (A request without payments or a note hashes as it did before they existed, so a retry
+        across an upgrade still replays.)"""
         raw = asdict(self)
         raw["occurred_at"] = self.occurred_at.isoformat() if self.occurred_at else None
+        for name in ("payments", "note"):
+            if not raw[name]:
+                del raw[name]
         text = json.dumps(raw, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -222,6 +262,10 @@ class Quote:
     store_credit: Decimal
     tab_charge: Decimal
     paid_by_method: Decimal
+    #: how ``total`` is paid: (method, amount) per method, each above 0, summing to ``total``
+    payments: list[tuple[str, Decimal]]
+    #: the sale's main method: the largest payment's
+    method: str
     points_earned: int
     cashback: Decimal
     member: bool
@@ -251,6 +295,10 @@ class Quote:
                 "store_credit": str(self.store_credit),
                 "tab": str(self.tab_charge),
                 "payment_method": str(self.paid_by_method),
+                "method": self.method,
+                "payments": [
+                    {"method": method, "amount": str(amount)} for method, amount in self.payments
+                ],
             },
             "points_earned": self.points_earned,
             "cashback": str(self.cashback),
@@ -372,6 +420,77 @@ def _validate_settings(request: CheckoutRequest) -> None:
     for code in codes:
         if codes.count(code) > 1:
             raise InvalidInput(ERR_DUPLICATE_VOUCHER.format(code=code), field="voucher_codes")
+    seen: set[str] = set()
+    for n, payment in enumerate(request.payments):
+        if payment.method not in PaymentMethod.values:
+            raise InvalidInput(
+                ERR_PAYMENT_METHOD.format(choices=", ".join(PaymentMethod.values)),
+                field=f"payments[{n}].method",
+            )
+        if payment.method in seen:
+            raise _with_indonesian(
+                InvalidInput(
+                    ERR_PAYMENT_TWICE.format(method=payment.method), field=f"payments[{n}].method"
+                ),
+                ERR_PAYMENT_TWICE_ID.format(method=payment.method),
+            )
+        seen.add(payment.method)
+        if not Decimal(payment.amount).is_finite() or _money(payment.amount) <= 0:
+            raise InvalidInput(ERR_PAYMENT_AMOUNT.format(n=n + 1), field=f"payments[{n}].amount")
+    if len(request.note or "") > NOTE_MAX_LENGTH:
+        raise InvalidInput(ERR_NOTE_TOO_LONG.format(max=NOTE_MAX_LENGTH), field="note")
+
+
+def _with_indonesian(exc: InvalidInput, text: str) -> InvalidInput:
+    """The refusal with its Indonesian wording, which the API adds to the problem as
+    ``detail_id``."""
+    exc.problem_extra = {"detail_id": text}  # type: ignore[attr-defined]
+    return exc
+
+
+def _split(
+    request: CheckoutRequest, total: Decimal, credit: Decimal, tab: Decimal
+) -> tuple[Decimal, Decimal, list[tuple[str, Decimal]]]:
+    """Store credit, the tab and the payments of a bill of ``total`` whose ``credit`` and
+    ``tab`` fields are already checked not to exceed it: the payments' tab and store credit
+    parts join the fields', and every method's part (in the order of the module docstring)."""
+    due = total - credit - tab
+    money: list[tuple[str, Decimal]] = []
+    if request.payments:
+        parts = [(p.method, _money(p.amount)) for p in request.payments]
+        paid = sum((amount for _m, amount in parts), ZERO)
+        if paid != due:
+            raise _with_indonesian(
+                InvalidInput(ERR_PAYMENTS_SUM.format(paid=paid, due=due), field="payments"),
+                ERR_PAYMENTS_SUM_ID.format(
+                    paid=format_rupiah(paid, cents=True), due=format_rupiah(due, cents=True)
+                ),
+            )
+        for method, amount in parts:
+            if method == PaymentMethod.STORE_CREDIT:
+                credit += amount
+            elif method == PaymentMethod.TAB:
+                tab += amount
+            else:
+                money.append((method, amount))
+    elif request.payment_method == PaymentMethod.TAB:
+        tab += due  # kasbon: the rest goes on the tab
+    elif due > 0:
+        money.append((request.payment_method, due))
+    payments = [
+        *money,
+        *([(PaymentMethod.STORE_CREDIT.value, credit)] if credit else []),
+        *([(PaymentMethod.TAB.value, tab)] if tab else []),
+    ]
+    return credit, tab, [(str(method), amount) for method, amount in payments]
+
+
+def _main_method(request: CheckoutRequest, payments: list[tuple[str, Decimal]]) -> str:
+    """The method that paid the largest part (the first of them on a tie)."""
+    if not payments:
+        return str(request.payment_method)
+    largest = max(amount for _m, amount in payments)
+    return next(method for method, amount in payments if amount == largest)
 
 
 def _quote(
@@ -451,6 +570,9 @@ def _quote(
         raise InvalidInput(ERR_CREDIT_NEEDS_CUSTOMER, field="customer_id")
     if credit + tab > total:
         raise InvalidInput(ERR_OVERPAID.format(total=total), field="store_credit")
+    credit, tab, payments = _split(request, total, credit, tab)
+    if (credit or tab) and customer is None:
+        raise InvalidInput(ERR_CREDIT_NEEDS_CUSTOMER, field="customer_id")
     if credit:
         available = _account(customer, "credit", accounts).balance
         if credit > available:
@@ -493,6 +615,8 @@ def _quote(
         store_credit=credit,
         tab_charge=tab,
         paid_by_method=total - credit - tab,
+        payments=payments,
+        method=_main_method(request, payments),
         points_earned=earned,
         cashback=cashback,
         member=member is not None,
@@ -717,11 +841,19 @@ def _checkout_effects(
         kind=TransactionKind.SALE,
         occurred_at=at,
         total=quote.total,
-        payment_method=request.payment_method,
+        payment_method=quote.method,
         channel=request.channel,
         external_id=request.external_id or None,
         recorded_by=recorded_by,
+        note=(request.note or "").strip(),
     )
+    if quote.payments:
+        TransactionPayment.objects.bulk_create(
+            [
+                TransactionPayment(transaction=sale, method=method, amount=amount)
+                for method, amount in quote.payments
+            ]
+        )
     LineItem.objects.bulk_create(
         [
             LineItem(
@@ -808,6 +940,8 @@ def _checkout_effects(
         "occurred_at": sale.occurred_at.isoformat(),
         "total": str(sale.total),
         "external_id": sale.external_id,
+        "payment_method": sale.payment_method,
+        "note": sale.note,
     }
     result.update(
         _balances(customer, member, tier_change is not None, None if reread else accounts)
@@ -1046,6 +1180,7 @@ __all__ = [
     "BasketLine",
     "CheckoutRequest",
     "KeyInUse",
+    "Payment",
     "RefundRequest",
     "checkout",
     "checkout_quote",

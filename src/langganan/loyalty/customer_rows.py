@@ -204,3 +204,33 @@ def _list_sql(alias: str, which: str) -> str:
         f"FROM {connection.ops.quote_name(model._meta.db_table)} {table} "
         f"WHERE {where} ORDER BY {order}"
     )
+
+
+def care_brief(*, merchant_id: int, customer_id: int) -> tuple[int, int | None]:
+    """How many of the customer's complaints are open, and her latest feedback rating."""
+    from langganan.care.models import OPEN_STATUSES, Complaint
+
+    connection = connections[Complaint.objects.db]
+    rows = fetch_values(
+        connection,
+        _care_sql(connection.alias),
+        [merchant_id, customer_id, *OPEN_STATUSES, merchant_id, customer_id],
+        [None, None],
+    )
+    open_n, rating = rows[0]
+    return int(open_n or 0), (int(rating) if rating is not None else None)
+
+
+@functools.cache
+def _care_sql(alias: str) -> str:
+    from langganan.care.models import OPEN_STATUSES, Complaint, Feedback
+
+    qn = connections[alias].ops.quote_name
+    holders = ", ".join(["%s"] * len(OPEN_STATUSES))
+    return (
+        f"SELECT (SELECT COUNT(*) FROM {qn(Complaint._meta.db_table)} c "  # noqa: S608 (names)
+        f"WHERE c.merchant_id = %s AND c.customer_id = %s AND c.status IN ({holders})), "
+        f"(SELECT f.rating FROM {qn(Feedback._meta.db_table)} f "
+        "WHERE f.merchant_id = %s AND f.customer_id = %s "
+        "ORDER BY f.created_at DESC, f.id DESC LIMIT 1)"
+    )

@@ -117,6 +117,7 @@ def _transactions(customer: Customer) -> list[dict]:
             "payment_method": t.payment_method,
             "channel": t.channel,
             "external_id": t.external_id,
+            "note": t.note,
             "lines": [
                 {
                     "product": item.product_name,
@@ -348,7 +349,7 @@ def _flat(value):
 
 
 def _sheet(book, title: str, rows: list[dict]) -> None:
-    from langganan.sales.exporting import _safe
+    from langganan.sales.exporting import safe_cell
 
     sheet = book.create_sheet(title[:31])
     columns: list[str] = []
@@ -361,20 +362,20 @@ def _sheet(book, title: str, rows: list[dict]) -> None:
         return
     sheet.append(columns)
     for row in rows:
-        sheet.append([_safe(_flat(row.get(c))) for c in columns])
+        sheet.append([safe_cell(_flat(row.get(c))) for c in columns])
 
 
 def personal_data_xlsx(data: dict) -> bytes:
     """One sheet per section; a section that is one record becomes field/value rows."""
     from openpyxl import Workbook
 
-    from langganan.sales.exporting import _safe
+    from langganan.sales.exporting import safe_cell
 
     book = Workbook(write_only=True)
     about = book.create_sheet("about")
     for key in ("format", "generated_at", "customer_id"):
-        about.append([key, _safe(data[key])])
-    about.append(["merchant", _safe(data["merchant"]["name"])])
+        about.append([key, safe_cell(data[key])])
+    about.append(["merchant", safe_cell(data["merchant"]["name"])])
     for name in SECTIONS:
         value = data.get(name)
         if name == "transactions":

@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_SEARCH = "customer.search", _("Customers searched")
     DATA_EXPORT = "customer.export", _("Personal data exported")
     TABLE_EXPORT = "export.table", _("Customer or sales table exported")
+    TABLE_IMPORT = "import.table", _("Customers or sales imported")
     MESSAGE_PREVIEW = "message.preview", _("Message previewed with a real customer")
     CONSENT_CHANGE = "consent.change", _("Marketing consent changed")
     TAB_LIMIT = "tab.limit", _("Tab limit changed")

@@ -424,6 +424,15 @@ def customer_erase(
             .update(requester=ERASED)
         )
         PrivacyRequest.objects.filter(customer=locked).exclude(note="").update(note="")
+        # a sale's note is free text typed at the counter ("antar ke Jl. …"): the sale stays,
+        # its note goes
+        from langganan.sales.models import Transaction
+
+        counts["sale_notes"] = (
+            Transaction.objects.filter(merchant=merchant, customer=locked)
+            .exclude(note="")
+            .update(note="")
+        )
 
         anonymous = f"{ERASED_CODE_PREFIX}{locked.pk}"
         customer_type = ContentType.objects.get_for_model(Customer)

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
+from langganan.sales.models import (
+    LineItem,
+    Product,
+    ProductCategory,
+    Transaction,
+    TransactionPayment,
+)
 
 
 @admin.register(ProductCategory)
@@ -17,14 +23,39 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name", "sku"]
 
 
-class LineItemInline(admin.TabularInline):
+class ReadOnlyAdmin:
+    """Sales are recorded by the checkout (counter, POS API, import), which also gives their
+    points, cashback and tier changes: the admin only shows them. A sale added or changed here
+    would skip all of that (and a paid total would no longer match its ledger)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LineItemInline(ReadOnlyAdmin, admin.TabularInline):
     model = LineItem
     extra = 0
-    raw_id_fields = ["product"]
+    fields = ["product_name", "quantity", "unit_price", "discount"]
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyAdmin, admin.TabularInline):
+    """How the sale was paid: read only (the checkout keeps the rows summing to the total)."""
+
+    model = TransactionPayment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["method", "amount"]
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "kind",
@@ -39,11 +70,11 @@ class TransactionAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "customer__full_name", "customer__phone"]
     date_hierarchy = "occurred_at"
     raw_id_fields = ["customer", "refund_of"]
-    inlines = [LineItemInline]
+    inlines = [PaymentInline, LineItemInline]
 
 
 @admin.register(LineItem)
-class LineItemAdmin(admin.ModelAdmin):
+class LineItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["transaction", "product_name", "quantity", "unit_price", "discount"]
     raw_id_fields = ["transaction", "product"]
     search_fields = ["product_name"]

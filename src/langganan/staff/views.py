@@ -3,6 +3,7 @@ kunci" for a locked login. A manager or cashier gets the 403 page; another merch
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from django.contrib import messages
@@ -15,10 +16,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from langganan.core.errors import InvalidInput, NotFound
+from langganan.core.errors import Conflict, InvalidInput, NotFound
 from langganan.core.selectors import merchants_for_user
+from langganan.core.services import staff_user_create
 from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
+from .forms import StaffAddForm
 from .guard import (
     client_address,
     login_failure_record,
@@ -41,19 +44,56 @@ from .two_factor import (
 )
 
 
-@merchant_view
-@require_safe
-def staff_list(request, slug: str):
-    merchant, membership = merchant_for_request(request, slug)
+def _staff_page(request, merchant, membership, form, created=None, status=200):
     context = {
         "merchant": merchant,
         "membership": membership,
         "merchants": merchants_for_user(user=request.user),
         "rows": staff_rows(merchant=merchant),
         "two_factor_on": two_factor_on(request.user),
+        "form": form,
+        "created": created,
     }
     with timezone.override(merchant_zone(merchant)):
-        return render(request, "staff/staff_list.html", context)
+        return render(request, "staff/staff_list.html", context, status=status)
+
+
+@merchant_view
+@require_safe
+def staff_list(request, slug: str):
+    merchant, membership = merchant_for_request(request, slug)
+    return _staff_page(request, merchant, membership, StaffAddForm(merchant=merchant))
+
+
+@merchant_view
+@require_POST
+def staff_add(request, slug: str):
+    """A new login with a role; its first password is generated and shown once, on this
+    answer only (not stored in a message), for the owner to hand over."""
+    merchant, membership = merchant_for_request(request, slug)
+    form = StaffAddForm(request.POST, merchant=merchant)
+    if form.is_valid():
+        data = form.cleaned_data
+        password = secrets.token_urlsafe(9)
+        try:
+            user = staff_user_create(
+                merchant=merchant,
+                username=data["username"],
+                password=password,
+                role=data["role"],
+                outlet=data["outlet"],
+            )
+        except Conflict:
+            form.add_error("username", _("This username is taken; choose another."))
+        else:
+            first, _space, last = data["full_name"].strip().partition(" ")
+            user.first_name, user.last_name = first[:150], last[:150]
+            user.save(update_fields=["first_name", "last_name"])
+            created = {"username": user.get_username(), "password": password}
+            return _staff_page(
+                request, merchant, membership, StaffAddForm(merchant=merchant), created
+            )
+    return _staff_page(request, merchant, membership, form, status=400)
 
 
 @merchant_view

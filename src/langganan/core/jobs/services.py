@@ -115,9 +115,18 @@ def job_run(
     except Exception as exc:  # noqa: BLE001 (recorded as the run's error, logged in full)
         logger.exception("job %s for %s failed", job.name, merchant or "all merchants")
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+    try:
+        # recorded while the lock is still held: a run that takes the lock next sees this one
+        # (a job that does its work once per day looks for it)
+        run = _record(job, merchant, trigger, started, clock, result, error)
     finally:
         if locked:
             _lock_release(scope, holder)
+    _prune(job.name, merchant)
+    return run
+
+
+def _record(job, merchant, trigger, started, clock, result: JobResult, error: str) -> JobRun:
     if error:
         outcome = JobRun.Outcome.FAILED
     elif result.skipped:
@@ -127,13 +136,12 @@ def job_run(
     counts = dict(result.counts)
     if result.skipped:
         counts["skipped"] = result.skipped
-    finished = timezone.now()
-    run = JobRun.objects.create(
+    return JobRun.objects.create(
         job=job.name,
         merchant=merchant,
         trigger=trigger,
         started_at=started,
-        finished_at=finished,
+        finished_at=timezone.now(),
         duration_ms=int((time.monotonic() - clock) * 1000),
         outcome=outcome,
         result=counts,
@@ -141,8 +149,6 @@ def job_run(
         seen=result.seen,
         error=error,
     )
-    _prune(job.name, merchant)
-    return run
 
 
 def _prune(name: str, merchant: Merchant | None) -> None:

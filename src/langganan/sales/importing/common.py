@@ -8,7 +8,7 @@ import os
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from langganan.sales.importing.fields import (
 )
 from langganan.sales.importing.readers import (
     ERR_FILE_EMPTY,
+    QuotedCell,
     TableReader,
     open_table,
     quote_cell,
@@ -32,6 +33,42 @@ from langganan.sales.importing.readers import (
 
 MAX_ERRORS_REPORTED = 1000
 ERR_REJECTED_WITH_GROUP = "rejected with the other rows of the same transaction"
+ERR_FORMULA = "looks like a spreadsheet formula, which no name or text starts with"
+#: the fields kept as text the file wrote them (a phone, an amount or a date is parsed)
+FORMULA_CHECKED = (
+    "name",
+    "address",
+    "city",
+    "province",
+    "notes",
+    "tags",
+    "acquisition_source",
+    "member_code",
+    "customer_id",
+    "external_id",
+    "product",
+    "category",
+    "outlet",
+)
+_FORMULA_SIGNS = frozenset("|!(=")
+
+
+def looks_like_formula(text: str) -> bool:
+    """A cell a spreadsheet would run when the text is exported: ``=…`` or ``@…``, or ``+…``
+    / ``-…`` run on (no space after the sign) with a call, a reference or a pipe in it
+    (``+cmd|' /C calc'!A0``, ``-2+3+cmd|…``). ``-`` alone, ``- tanpa gula (es)`` or
+    ``+62 812…`` are plain text."""
+    text = text.lstrip()
+    if not text:
+        return False
+    if text[0] in "=@":
+        return True
+    return (
+        text[0] in "+-"
+        and len(text) > 1
+        and not text[1].isspace()
+        and not _FORMULA_SIGNS.isdisjoint(text)
+    )
 
 
 @dataclass
@@ -68,6 +105,10 @@ class ImportReport:
     error_count: int = 0
     committed: bool = False
     rejects_path: str | None = None
+    #: a dry run: everything was written and then rolled back (the counts say what would be)
+    dry_run: bool = False
+    #: stopped by its ``cancelled`` check and rolled back
+    cancelled: bool = False
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -92,6 +133,14 @@ class ImportReport:
 
 class ImportAborted(Exception):
     """Raised inside the import's atomic block to roll everything back."""
+
+
+class ImportCancelled(ImportAborted):
+    """Raised at a chunk when the import's ``cancelled`` check says stop."""
+
+
+class _DryRunDone(Exception):
+    """Raised after a dry run's last write to roll it back, its report kept."""
 
 
 def numbered_rows(
@@ -199,6 +248,34 @@ class ScratchStore:
         ).fetchone()
         return n
 
+    def next_occurrences(self, keys: list) -> list[int]:
+        """:meth:`next_occurrence` of each of ``keys`` in turn, counted in one pass: a read of
+        the counts so far and one write of the new ones."""
+        counts: dict = {}
+        distinct = list(dict.fromkeys(keys))
+        for start in range(0, len(distinct), 500):
+            part = distinct[start : start + 500]
+            marks = ",".join("?" * len(part))
+            counts.update(
+                self._db.execute(
+                    f"SELECT key, n FROM occurrence WHERE key IN ({marks})",  # noqa: S608 (marks)
+                    part,
+                )
+            )
+        numbers = []
+        for key in keys:
+            n = counts.get(key, 0) + 1
+            counts[key] = n
+            numbers.append(n)
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT INTO occurrence (key, n) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET n = excluded.n",
+            ((key, counts[key]) for key in distinct),
+        )
+        self._db.execute("COMMIT")
+        return numbers
+
     def first_time(self, key: str) -> bool:
         """True the first time ``key`` is seen in this run."""
         cursor = self._db.execute("INSERT OR IGNORE INTO seen (key) VALUES (?)", (key,))
@@ -237,7 +314,14 @@ class FileImport:
         rejects_path: str | Path | None = None,
         no_header: bool = False,
         progress: bool | None = None,
+        dry_run: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ):
+        """``dry_run`` runs the whole import and rolls it back, keeping the report (what
+        would be created, every bad row); ``on_progress(done, total)`` is called at each chunk
+        (bytes of a CSV file, rows of a workbook) and at the end; ``cancelled()`` is asked at
+        each chunk, and when it says so the import stops and rolls back."""
         self.merchant = merchant
         self.path = Path(path)
         self.mapping = dict(mapping or {})
@@ -249,8 +333,11 @@ class FileImport:
         )
         self.no_header = no_header
         self.progress_enabled = progress
+        self.dry_run = dry_run
+        self.on_progress = on_progress
+        self.cancelled = cancelled
         self.tz = ZoneInfo(merchant.time_zone)
-        self.report = ImportReport(kind=self.kind)
+        self.report = ImportReport(kind=self.kind, dry_run=dry_run)
         self.columns = ColumnMap({})
 
     # -- hooks --------------------------------------------------------------------------------
@@ -287,6 +374,34 @@ class FileImport:
             if self.skip_invalid:
                 self.rejects.write(number, cells, str(error) if error else ERR_REJECTED_WITH_GROUP)
 
+    def _formulas(self, group: Group, checked: list[int]) -> dict[int, RowError]:
+        """The rows of ``group`` with text a spreadsheet would run as a formula (refused: a
+        name such as ``=cmd|…`` is an attack on whoever opens an export, never a name). A cell
+        the file quoted (``'=1``, as our exports write one) is a value and imports back."""
+        bad: dict[int, RowError] = {}
+        for number, cells in group:
+            for index in checked:
+                if index < len(cells):
+                    cell = cells[index]
+                    if (
+                        cell
+                        and cell[0] in "=@+- \t"
+                        and not isinstance(cell, QuotedCell)
+                        and looks_like_formula(cell)
+                    ):
+                        field = self.columns.field_of(index)
+                        bad[number] = RowError(number, ERR_FORMULA, field, cell.strip())
+                        break
+        return bad
+
+    def _tick(self, progress: Progress) -> None:
+        """At each chunk: the terminal's bar, the caller's progress, the cancel check."""
+        progress.tick()
+        if self.on_progress is not None:
+            self.on_progress(progress.reader.progress_done, progress.reader.progress_total)
+        if self.cancelled is not None and self.cancelled():
+            raise ImportCancelled
+
     def run(self) -> ImportReport:
         try:
             reader = open_table(self.path)
@@ -295,6 +410,9 @@ class FileImport:
         except (MappingError, ValueError, FileNotFoundError) as exc:
             raise InvalidInput(str(exc)) from exc
         self.check_columns()
+        #: how large the file is: bytes of a CSV file, rows of a workbook
+        self.size_hint = reader.progress_total
+        self.size_is_rows = self.path.suffix.lower() == ".xlsx"
         self.rejects = RejectWriter(self.rejects_path, header)
         self.scratch = ScratchStore()
         progress = Progress(reader, "import", self.progress_enabled)
@@ -302,27 +420,41 @@ class FileImport:
             with transaction.atomic():
                 self.start()
                 pending: list = []
+                groups_read = 0
+                checked = [self.columns.columns[f] for f in FORMULA_CHECKED if self.columns.has(f)]
                 for group in self.groups(rows):
                     self.report.rows_read += len(group)
-                    parsed = self.parse(group)
+                    groups_read += 1
+                    formulas = self._formulas(group, checked)
+                    parsed = self.parse(group) if not formulas else None
+                    if formulas:
+                        self.reject(group, formulas)
                     if parsed is not None and (self.skip_invalid or not self.report.error_count):
                         pending.append(parsed)
                     if len(pending) >= self.chunk:
                         self.flush(pending)
                         pending = []
-                        progress.tick()
+                    if groups_read % self.chunk == 0:
+                        self._tick(progress)
                 if self.report.error_count and not self.skip_invalid:
                     raise ImportAborted
                 self.flush(pending)
                 self.finish()
+                if self.dry_run:
+                    raise _DryRunDone
             self.report.committed = True
-        except ImportAborted:
+        except _DryRunDone:
+            self.report.committed = False
+        except ImportAborted as stop:
             report = self.report
             report.committed = False
+            report.cancelled = isinstance(stop, ImportCancelled)
             report.customers_created = report.transactions_created = 0
             report.line_items_created = report.products_created = report.skipped_duplicates = 0
         finally:
             progress.close()
+            if self.on_progress is not None:
+                self.on_progress(reader.progress_done, reader.progress_total)
             self.scratch.close()
             self.rejects.close()
         if self.report.committed and self.report.error_count:

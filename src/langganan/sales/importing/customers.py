@@ -194,6 +194,9 @@ def customers_import(
     rejects_path=None,
     no_header=False,
     progress=None,
+    dry_run: bool = False,
+    on_progress=None,
+    cancelled=None,
 ) -> ImportReport:
     """Import a customers file for ``merchant``; see the module docstring for the rules."""
     return CustomerImport(
@@ -204,4 +207,7 @@ def customers_import(
         rejects_path=rejects_path,
         no_header=no_header,
         progress=progress,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        cancelled=cancelled,
     ).run()

@@ -236,6 +236,9 @@ class ColumnMap:
     def has(self, field: str) -> bool:
         return field in self.columns
 
+    def field_of(self, index: int) -> str:
+        return next((f for f, i in self.columns.items() if i == index), "")
+
     def get(self, row: list[str], field: str) -> str:
         index = self.columns.get(field)
         if index is None or index >= len(row):
@@ -254,12 +257,12 @@ def resolve_columns(
     width: int,
 ) -> ColumnMap:
     """Match the header to canonical fields; ``overrides`` maps source header (or 1-based
-    column number) → field and wins over recognition."""
+    column number) → field and wins over recognition. An empty field ignores the column."""
     columns: dict[str, int] = {}
     taken: set[int] = set()
     normalized = [normalize_header(h) for h in header] if header else []
     for source, field in overrides.items():
-        if field not in allowed:
+        if field and field not in allowed:
             raise MappingError(
                 f"--map {source}={field}: {ERR_UNKNOWN_FIELD} '{field}'; "
                 f"choose one of {', '.join(allowed)}"
@@ -276,7 +279,8 @@ def resolve_columns(
                     f"(columns: {', '.join(header or [])})"
                 )
             index = normalized.index(key)
-        columns[field] = index
+        if field:
+            columns[field] = index
         taken.add(index)
     for index, key in enumerate(normalized):
         field = _ALIAS_INDEX.get(key)
@@ -367,7 +371,8 @@ _PAYMENT_WORDS = {
         "va",
         "virtual_account",
     ),
-    PaymentMethod.STORE_CREDIT: ("store_credit", "saldo", "kasbon", "utang", "hutang", "tab"),
+    PaymentMethod.STORE_CREDIT: ("store_credit", "saldo", "saldo_toko", "deposit"),
+    PaymentMethod.TAB: ("tab", "kasbon", "utang", "hutang", "ngutang", "bon"),
 }
 _PAYMENT_INDEX = {w: m.value for m, words in _PAYMENT_WORDS.items() for w in words}
 
