@@ -83,12 +83,25 @@ DEFAULT_SERVERS = ["sync-5", "gthread-5x1", "gthread-2x8"]
 #: and after are measured on the same machine in the same minutes. (Earlier rounds: 003fe57 →
 #: 49a9d0e took the server's CPU per request from about 22 to 15 ms, 49a9d0e → 79f83d1 from
 #: 18 to 9 ms as measured under locust.)
-BASELINE_REF = "79f83d1"
+#: the API's "before": this code with the per-sale insight update switched off (issue 14
+#: asks what the update adds); a git commit instead runs that commit's code (its schema must
+#: match today's: older commits lack columns that are NOT NULL now)
+LIVE_OFF = "live-insights-off"
+BASELINE_REF = LIVE_OFF
 BASELINE_SERVER = "sync-5"
+BASELINE_USED = ""  # the --baseline of this run
 
 
 def baseline_label(ref: str) -> str:
+    if ref == LIVE_OFF:
+        return f"{BASELINE_SERVER} without live insights (before)"
     return f"{BASELINE_SERVER} @{ref} (before)"
+
+
+def baseline_text(ref: str) -> str:
+    if ref == LIVE_OFF:
+        return "this code with the per-sale insight update off (LANGGANAN_LIVE_INSIGHTS=0)"
+    return f"commit {ref}"
 
 
 def baseline_code(ref: str, tmp: Path) -> Path:
@@ -608,14 +621,19 @@ def main(argv: list[str] | None = None) -> list[str]:
         (name, SERVERS[name], env, [("paced", args.rate)] * args.repeat + [("saturated", 0.0)])
         for name in args.servers.split(",")
     ]
+    global BASELINE_USED
+    BASELINE_USED = args.baseline
     if args.baseline:  # the code before, same database, same machine, same minutes
-        code = baseline_code(args.baseline, tmp)
+        if args.baseline == LIVE_OFF:
+            before_env = {**env, "LANGGANAN_LIVE_INSIGHTS": "0"}
+        else:
+            before_env = {**env, "PYTHONPATH": str(baseline_code(args.baseline, tmp))}
         plan.insert(
             0,
             (
                 baseline_label(args.baseline),
                 SERVERS[BASELINE_SERVER],
-                {**env, "PYTHONPATH": str(code)},
+                before_env,
                 [("paced", args.rate)] * args.repeat,
             ),
         )
@@ -765,8 +783,9 @@ def before_after(grouped: dict, cpu: dict) -> list[str]:
     """Paced medians against the code before (:data:`BEFORE`, and the baseline re-measured in
     this run when there is one): throughput, latency, and the server's CPU per request (cores
     busy / requests a second)."""
+    before_text = baseline_text(BASELINE_USED or BASELINE_REF)
     lines = [
-        f"Before and after (paced medians; before is commit {BASELINE_REF} on "
+        f"Before and after (paced medians; before is {before_text} on "
         f"{BASELINE_SERVER}, measured in this run on the same database"
         f"{', and as recorded for it earlier' if BEFORE else ''}; ratios after / before):",
         "",
@@ -780,7 +799,7 @@ def before_after(grouped: dict, cpu: dict) -> list[str]:
             continue
         if server_name in BEFORE:
             comparisons.append((server_name, "recorded", runs, BEFORE[server_name]))
-        label = baseline_label(BASELINE_REF)
+        label = baseline_label(BASELINE_USED or BASELINE_REF)
         if server_name == BASELINE_SERVER and (label, "paced") in grouped:
             b = _median_rows(grouped[(label, "paced")])
             before: dict = {

@@ -170,6 +170,38 @@ def user_create_cmd(merchant_slug, username, role, email, outlet_code, password,
         click.echo(f"Password (shown once): {password}")
 
 
+@cli.group()
+def owner() -> None:
+    """The installation's first owner, who sets up the business in the browser."""
+
+
+@owner.command("create")
+@click.option("--username", required=True)
+@click.option("--email", default="")
+@click.option(
+    "--password",
+    default=None,
+    help="Password; when omitted one is generated and printed once. "
+    "Prefer the LANGGANAN_PASSWORD environment variable over this option.",
+)
+@domain_errors
+def owner_create_cmd(username: str, email: str, password: str | None) -> None:
+    """Create a login that may create businesses: sign in with it and the browser's set-up
+    asks for the business, its outlets, the loyalty program and the staff."""
+    import secrets
+
+    from langganan.core.services import owner_account_create
+
+    generated = False
+    password = password or os.environ.get("LANGGANAN_PASSWORD")
+    if not password:
+        password, generated = secrets.token_urlsafe(12), True
+    owner_account_create(username=username, password=password, email=email)
+    click.echo(f"Owner {username} created: sign in and the set-up starts.")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+
+
 @user.command("unlock")
 @click.argument("username", required=False)
 @click.option("--address", default=None, help="Also lift the locks of this IP address.")

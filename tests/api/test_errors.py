@@ -224,6 +224,8 @@ def test_an_unexpected_error_is_logged_and_a_500_problem(shop, monkeypatch, capl
 def test_the_openapi_document_and_docs_are_served_without_a_cdn(client, db):
     schema = client.get("/api/v1/openapi.json").json()
     assert set(schema["paths"]) == {
+        "/api/v1/complaints",
+        "/api/v1/feedback",
         "/api/v1/customers/lookup",
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}/ledger",

@@ -144,3 +144,45 @@ def test_the_same_basket_sent_twice_is_one_sale(browser, live_server, warung):
     assert Transaction.objects.filter(merchant=merchant).count() == 1
     assert Transaction.objects.get(merchant=merchant).total == Decimal("10000")
     page.context.close()
+
+
+def test_a_split_sale_qris_and_cash_is_recorded_once_with_two_payments(
+    browser, live_server, warung
+):
+    from langganan.sales.models import TransactionPayment
+
+    merchant, username, _regular = warung
+    page = _phone_page(browser, live_server, username)
+    page.locator("button.product", has_text="Nasi Rames").tap()
+    page.locator("button.product", has_text="Es Teh").tap()
+    page.fill('input[name="note"]', "sambal dipisah")
+    page.locator("label.method", has_text="QRIS").tap()
+    page.locator("details[data-split] summary").tap()  # Bagi pembayaran
+    assert "Bagi pembayaran" in page.inner_text("details[data-split] summary")
+    page.select_option('select[name="split_method"]', "cash")
+    page.fill('input[name="split_amount"]', "10000")
+    split = page.locator("details[data-split]").bounding_box()
+    assert split["width"] <= PHONE[0] and _fits(page)
+    page.click("button[data-recount]")  # the total with each method's part
+    page.wait_for_load_state("networkidle")
+    paid = page.inner_text("[data-paid]")
+    assert "QRIS" in paid and "Rp 13.000" in paid and "Tunai" in paid and "Rp 10.000" in paid
+
+    page.click("button[data-pay]")
+    page.wait_for_load_state("networkidle")
+    assert "/kasir/struk/" in page.url
+    text = page.inner_text("main")
+    assert "QRIS" in text and "Rp 13.000" in text and "Tunai" in text
+    assert "Catatan: sambal dipisah" in text
+    page.go_back()  # back to the paid basket and pay again: still one sale
+    page.wait_for_load_state("networkidle")
+    page.click("button[data-pay]")
+    page.wait_for_load_state("networkidle")
+
+    sale = Transaction.objects.get(merchant=merchant)
+    assert sale.total == Decimal("23000") and sale.note == "sambal dipisah"
+    assert dict(TransactionPayment.objects.values_list("method", "amount")) == {
+        "qris": Decimal("13000"),
+        "cash": Decimal("10000"),
+    }
+    page.context.close()

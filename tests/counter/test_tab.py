@@ -357,8 +357,8 @@ def test_the_customer_page_leads_to_the_tab(merchant, rina):
     client, _user = _client(merchant, "owner")
     fresh = CustomerFactory(merchant=merchant)
 
-    html = client.get(reverse("web:customer_detail", args=[merchant.slug, rina.pk])).content
-    new = client.get(reverse("web:customer_detail", args=[merchant.slug, fresh.pk])).content
+    html = client.get(reverse("customers:customer_detail", args=[merchant.slug, rina.pk])).content
+    new = client.get(reverse("customers:customer_detail", args=[merchant.slug, fresh.pk])).content
 
     assert _urls(merchant, rina)["detail"] in html.decode()
     assert "Terima pembayaran atau ubah limit" in html.decode()

@@ -103,11 +103,18 @@ def test_a_few_regulars_run_a_tab(demo):
 
 def test_the_same_seed_gives_the_same_ledger_and_replace_deletes_the_old_one(demo):
     def snapshot():
+        # a complaint's recovery names the complaint's id (a new one on each build): compared
+        # by tests/demo/test_care.py
         return sorted(
             Journal.objects.filter(merchant__slug="demo")
+            .exclude(memo__startswith="Keluhan #")
             .annotate(total=Sum("entries__amount"))
             .values_list("kind", "posted_at", "memo", "total")
-        ), sorted(Voucher.objects.filter(merchant__slug="demo").values_list("code", "batch"))
+        ), sorted(
+            Voucher.objects.filter(merchant__slug="demo")
+            .exclude(batch__startswith="complaint-")
+            .values_list("code", "batch")
+        )
 
     before = snapshot()
     again = demo_merchant_build(slug="demo", n_customers=N, seed=SEED, end=END, replace=True)

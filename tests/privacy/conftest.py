@@ -119,6 +119,8 @@ def rich_customer(merchant):
             customer=customer,
             total=Decimal(total),
             occurred_at=now - timedelta(days=days),
+            # the basket's note, typed at the counter: free text that can name her
+            note=f"antar ke {ADDRESS}" if days == 15 else "",
         )
         LineItemFactory(transaction=sale, product_name="Es Kopi Susu", unit_price=Decimal(total))
     referral_reward_if_due(member=member, transaction_obj=sale, at=now - timedelta(days=8))

@@ -21,7 +21,7 @@ def actions(merchant) -> list[str]:
 
 def test_viewing_a_customer_page_is_audited_with_user_and_ip(client, merchant, owner):
     customer = CustomerFactory(merchant=merchant)
-    url = reverse("web:customer_detail", args=[merchant.slug, customer.pk])
+    url = reverse("customers:customer_detail", args=[merchant.slug, customer.pk])
     assert client.get(url, REMOTE_ADDR="10.1.2.3").status_code == 200
     event = AuditEvent.objects.get(merchant=merchant, action="customer.view")
     assert (event.user, event.actor, event.ip) == (owner, owner.username, "10.1.2.3")
@@ -30,7 +30,7 @@ def test_viewing_a_customer_page_is_audited_with_user_and_ip(client, merchant, o
 
 def test_a_search_is_audited_as_a_digest_never_the_text(client, merchant, owner):
     customer = CustomerFactory(merchant=merchant, phone="+6281299990000")
-    url = reverse("web:customer_list", args=[merchant.slug])
+    url = reverse("customers:customer_list", args=[merchant.slug])
     client.get(url)  # no search: nothing to audit
     assert actions(merchant) == []
     client.get(url, {"q": "0812-9999-0000"})

@@ -156,7 +156,7 @@ def test_the_owner_downloads_the_data_in_one_click(client, merchant):
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('.json"')
     assert json.loads(response.content)["customer_id"] == customer.pk
-    detail = client.get(reverse("web:customer_detail", args=[merchant.slug, customer.pk]))
+    detail = client.get(reverse("customers:customer_detail", args=[merchant.slug, customer.pk]))
     page = detail.content.decode()
     assert "Data pribadi" in page and "Unduh data" in page and "Hapus data pribadi" in page
 
@@ -193,9 +193,9 @@ def test_the_audit_page_filters_by_action_user_customer_and_date(client, merchan
     owner = login(client, merchant, "owner")
     customer = CustomerFactory(merchant=merchant, phone="+6281255556666")
     other = CustomerFactory(merchant=merchant)
-    client.get(reverse("web:customer_detail", args=[merchant.slug, customer.pk]))
-    client.get(reverse("web:customer_detail", args=[merchant.slug, other.pk]))
-    client.get(reverse("web:customer_list", args=[merchant.slug]), {"q": "081255556666"})
+    client.get(reverse("customers:customer_detail", args=[merchant.slug, customer.pk]))
+    client.get(reverse("customers:customer_detail", args=[merchant.slug, other.pk]))
+    client.get(reverse("customers:customer_list", args=[merchant.slug]), {"q": "081255556666"})
     url = reverse("privacy:audit", args=[merchant.slug])
     page = client.get(url, {"customer": "0812-5555-6666"})
     events = list(page.context["events"])
@@ -222,9 +222,9 @@ def test_the_customer_page_box_shows_what_the_role_may_do(client, merchant, role
     user = login(client, merchant, role)
     if role == "cashier":  # a cashier sees only the customer they found at the counter
         client.get(
-            reverse("web:customer_lookup", args=[merchant.slug]), {"q": customer.member_code}
+            reverse("customers:customer_lookup", args=[merchant.slug]), {"q": customer.member_code}
         )
-    response = client.get(reverse("web:customer_detail", args=[merchant.slug, customer.pk]))
+    response = client.get(reverse("customers:customer_detail", args=[merchant.slug, customer.pk]))
     assert response.status_code == 200, user
     page = response.content.decode()
     for text in ("Unduh data", "Perbaiki data", "Hapus data pribadi"):
@@ -262,7 +262,7 @@ def test_the_pages_are_indonesian_without_raw_keys(client, merchant):
         reverse("privacy:audit", args=[merchant.slug]),
         reverse("privacy:customer_edit", args=[merchant.slug, customer.pk]),
         reverse("privacy:customer_erase", args=[merchant.slug, customer.pk]),
-        reverse("web:customer_detail", args=[merchant.slug, customer.pk]),
+        reverse("customers:customer_detail", args=[merchant.slug, customer.pk]),
     ):
         html = client.get(url).content.decode()
         text = re.sub(

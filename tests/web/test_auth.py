@@ -21,7 +21,7 @@ def test_login_page_is_in_indonesian_for_an_anonymous_visitor(client):
     assert "/static/web/app.css" in html
 
 
-def test_correct_password_logs_in_and_lands_on_the_first_merchants_customers(client):
+def test_correct_password_logs_in_and_lands_on_the_first_merchants_overview(client):
     membership = MembershipFactory(merchant__name="Warteg Bu Sri", merchant__slug="warteg-bu-sri")
 
     response = client.post(
@@ -30,7 +30,7 @@ def test_correct_password_logs_in_and_lands_on_the_first_merchants_customers(cli
         follow=True,
     )
 
-    assert response.redirect_chain[-1][0] == "/m/warteg-bu-sri/customers/"
+    assert response.redirect_chain[-1][0] == "/m/warteg-bu-sri/"
     assert response.status_code == 200
     assert "Warteg Bu Sri" in response.content.decode()
 
@@ -49,11 +49,11 @@ def test_wrong_password_shows_an_error_and_does_not_log_in(client):
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.parametrize("name", ["web:customer_list", "web:customer_detail"])
+@pytest.mark.parametrize("name", ["customers:customer_list", "customers:customer_detail"])
 def test_anonymous_visitor_is_sent_to_the_login_page(client, merchant, name):
     customer = CustomerFactory(merchant=merchant)
     kwargs = {"slug": merchant.slug}
-    if name == "web:customer_detail":
+    if name == "customers:customer_detail":
         kwargs["pk"] = customer.pk
     url = reverse(name, kwargs=kwargs)
 
@@ -79,7 +79,7 @@ def test_start_page_sends_a_member_to_their_first_merchant_by_name(client):
     response = client.get(reverse("web:home"))
 
     assert response.status_code == 302
-    assert response["Location"] == "/m/apotek-ayu/customers/"
+    assert response["Location"] == "/m/apotek-ayu/"
 
 
 def test_start_page_tells_a_user_without_a_merchant_so(client):
@@ -110,7 +110,7 @@ def test_logout_is_a_post_and_ends_the_session(client, merchant, member):
 
 
 def test_pages_show_the_user_and_a_logout_button(client, merchant, member):
-    response = client.get(reverse("web:customer_list", kwargs={"slug": merchant.slug}))
+    response = client.get(reverse("customers:customer_list", kwargs={"slug": merchant.slug}))
 
     html = response.content.decode()
     assert member.username in html

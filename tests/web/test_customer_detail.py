@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 def detail_url(merchant, customer) -> str:
-    return reverse("web:customer_detail", kwargs={"slug": merchant.slug, "pk": customer.pk})
+    return reverse("customers:customer_detail", kwargs={"slug": merchant.slug, "pk": customer.pk})
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_customer_page_shows_the_profile(client, merchant, member, rina):
         "Jawa Barat",
         "LG0001",
         "10 Jan 2025, 09:00",
-        "instagram",
+        "Instagram",
         "kopi",
         "pagi",
         "Suka es kopi susu kurang manis.",
@@ -225,7 +225,9 @@ def test_customer_page_query_count_does_not_grow_with_transactions(
     ConsentEventFactory(customer=rina)
 
     # 14 + 4: the loyalty card (see loyalty.selectors) + 1: the audit event (privacy.audit)
-    with django_assert_max_num_queries(19):
+    # + 3: complaints and feedback (care.figures.customer_care_summary: her complaints, her
+    # answers; the menu's badge of new complaints)
+    with django_assert_max_num_queries(22):
         response = client.get(detail_url(merchant, rina))
 
     assert response.status_code == 200
@@ -527,3 +529,21 @@ def test_the_page_shows_no_raw_codes(client, merchant, member, rina):
 
     for code in ("no_repeat_buyers", "few_visits", "no_pattern", "mbg_cnbd", "champions"):
         assert code not in text
+
+
+def test_sources_are_named_not_shown_as_codes(client, merchant, member):
+    """Issue 20, point 6: ``counter`` and ``gofood`` read as a merchant says them."""
+    from django.urls import reverse
+
+    from langganan.customers.services import consent_record
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(merchant=merchant, acquisition_source="gofood")
+    consent_record(customer=customer, channel="whatsapp", granted=True, source="counter")
+
+    html = client.get(
+        reverse("customers:customer_detail", args=[merchant.slug, customer.pk])
+    ).content.decode()
+
+    assert "GoFood" in html and "di kasir" in html
+    assert ">gofood<" not in html and "· counter" not in html and ">counter<" not in html

@@ -26,7 +26,7 @@ def switch_language(client, code: str, next_url: str = "/"):
 def test_first_visit_is_in_indonesian(client, merchant, member):
     CustomerFactory(merchant=merchant)
 
-    response = client.get(reverse("web:customer_list", kwargs={"slug": merchant.slug}))
+    response = client.get(reverse("customers:customer_list", kwargs={"slug": merchant.slug}))
 
     html = response.content.decode()
     assert '<html lang="id">' in html
@@ -37,7 +37,7 @@ def test_first_visit_is_in_indonesian(client, merchant, member):
 
 def test_switching_to_english_shows_english(client, merchant, member):
     CustomerFactory(merchant=merchant)
-    url = reverse("web:customer_list", kwargs={"slug": merchant.slug})
+    url = reverse("customers:customer_list", kwargs={"slug": merchant.slug})
 
     switched = switch_language(client, "en", url)
     response = client.get(url)
@@ -56,7 +56,7 @@ def test_switching_back_to_indonesian(client, merchant, member):
     switch_language(client, "en")
     switch_language(client, "id")
 
-    response = client.get(reverse("web:customer_list", kwargs={"slug": merchant.slug}))
+    response = client.get(reverse("customers:customer_list", kwargs={"slug": merchant.slug}))
 
     html = response.content.decode()
     assert '<html lang="id">' in html

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from langganan.api.services import api_key_create, api_key_revoke
 from langganan.api.urls import api
 from langganan.core.models import Role
+from langganan.loyalty.models import Member
 from langganan.web.permissions import (
     API_PERMISSIONS,
     API_PUBLIC,
@@ -116,12 +117,14 @@ class Shop:
 
 
 @pytest.fixture
-def shop(merchant) -> Shop:
+def shop(merchant, settings, tmp_path) -> Shop:
+    settings.DATA_DIR = tmp_path  # where an import's upload is kept
     outlet = OutletFactory(merchant=merchant)
     customer = CustomerFactory(
         merchant=merchant, full_name="Rina Wati", phone="+6281234567890", email="rina@contoh.id"
     )
     TransactionFactory(merchant=merchant, outlet=outlet, customer=customer)
+    Member.objects.create(merchant=merchant, customer=customer, referral_code="RINA1")
     template = TemplateFactory(merchant=merchant)
     campaign = CampaignFactory(merchant=merchant, template=template)
     message = queued_message(customer)
@@ -164,9 +167,27 @@ def _argument(shop: Shop, name: str, parameter: str):
     if parameter == "outlet_id":  # the outlet of the shop's sale
         return shop.merchant.outlets.order_by("pk").first().pk
     if parameter == "fmt":
-        return "json" if name.startswith("privacy:") else "png"
+        if name.startswith("privacy:"):
+            return "json"
+        if name in ("customers:customer_list_export", "data:export_file"):
+            return "csv"
+        return "png"
+    if parameter == "channel":  # a message channel
+        return "sms"
+    if parameter == "what":  # an exported table
+        return "customers"
     if parameter == "key":  # a sale recorded at the counter, by its basket key
         return _counter_sale(shop)
+    if parameter == "job_id" and name == "data:export_download":  # a file prepared for it
+        return _export_job(shop).pk
+    if parameter == "job_id":  # a file uploaded for import, not imported yet
+        return _import_job(shop).pk
+    if parameter == "complaint_id":  # a complaint about the shop's customer
+        return _complaint(shop).pk
+    if parameter == "inbound_id":  # a WhatsApp message the shop's customer sent
+        return _inbound(shop).pk
+    if parameter == "photo_id":  # a photo of the complaint (the URL's complaint_id comes first)
+        return _photo(shop).pk
     raise AssertionError(f"no argument for {parameter!r} of {name}: add it to _argument")
 
 
@@ -184,6 +205,54 @@ def _counter_sale(shop: Shop) -> str:
         ),
     )
     return key
+
+
+def _import_job(shop: Shop):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from langganan.sales.import_jobs import import_job_create
+
+    upload = SimpleUploadedFile("pelanggan.csv", b"Nama,No HP\nRina,081234567899\n")
+    return import_job_create(merchant=shop.merchant, user=None, kind="pelanggan", uploaded=upload)
+
+
+def _export_job(shop: Shop):
+    from langganan.sales.export_jobs import export_job_task
+    from langganan.sales.models import ExportJob
+
+    job = ExportJob.objects.create(merchant=shop.merchant, what="customers", fmt="csv")
+    export_job_task(job.pk)
+    return job
+
+
+def _complaint(shop: Shop):
+    from tests.care.helpers import complaint
+
+    return complaint(shop.merchant, customer=shop.customer)
+
+
+def _photo(shop: Shop):
+    import base64
+
+    from langganan.care.models import Complaint
+    from langganan.care.photos import CheckedPhoto, complaint_photos_add
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    )
+    complaint = Complaint.objects.filter(merchant=shop.merchant).order_by("-pk").first()
+    [photo] = complaint_photos_add(
+        complaint=complaint, photos=[CheckedPhoto("a.png", "image/png", png)]
+    )
+    return photo
+
+
+def _inbound(shop: Shop):
+    from langganan.care.inbound import inbound_record
+
+    return inbound_record(
+        merchant_id=shop.merchant.pk, channel="whatsapp", sender=shop.customer.phone, text="Halo"
+    )
 
 
 def _privacy_request(shop: Shop):
@@ -208,7 +277,7 @@ def _client(shop: Shop, role: str) -> Client:
         return client
     client.force_login(MembershipFactory(merchant=shop.merchant, role=role).user)
     if role == Role.CASHIER:  # the customer at the counter, found by phone number
-        lookup = reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug})
+        lookup = reverse("customers:customer_lookup", kwargs={"slug": shop.merchant.slug})
         assert client.get(lookup, {"q": "0812 3456 7890"}).status_code == 302
     return client
 
@@ -263,9 +332,9 @@ def test_each_page_answers_each_role_as_the_table_says(shop, role):
 def _customer_urls(shop: Shop, customer_id: int) -> list[str]:
     kwargs = {"slug": shop.merchant.slug, "pk": customer_id}
     return [
-        reverse("web:customer_detail", kwargs=kwargs),
-        reverse("web:member_card", kwargs=kwargs),
-        reverse("web:member_card_image", kwargs={**kwargs, "fmt": "svg"}),
+        reverse("customers:customer_detail", kwargs=kwargs),
+        reverse("customers:member_card", kwargs=kwargs),
+        reverse("customers:member_card_image", kwargs={**kwargs, "fmt": "svg"}),
     ]
 
 
@@ -285,7 +354,7 @@ def test_a_cashier_opens_only_the_customer_they_looked_up(shop):
 
 def test_a_cashier_serves_the_next_customer_after_a_new_lookup(shop):
     cashier = _client(shop, "cashier")
-    lookup = reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug})
+    lookup = reverse("customers:customer_lookup", kwargs={"slug": shop.merchant.slug})
 
     response = cashier.get(lookup, {"q": shop.other_customer.member_code.lower()})
 
@@ -298,7 +367,7 @@ def test_a_cashier_serves_the_next_customer_after_a_new_lookup(shop):
 @pytest.mark.parametrize("query", ["Rina", "Rina Wati", "3456", "0812", "+62812345"])
 def test_the_lookup_finds_no_one_by_name_or_a_fragment(shop, query):
     cashier = _client(shop, "cashier")
-    lookup = reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug})
+    lookup = reverse("customers:customer_lookup", kwargs={"slug": shop.merchant.slug})
 
     response = cashier.get(lookup, {"q": query})
 
@@ -311,7 +380,7 @@ def test_the_lookup_finds_no_one_by_name_or_a_fragment(shop, query):
 def test_the_lookup_finds_another_merchants_customer_nowhere(shop):
     stranger = CustomerFactory(merchant=MerchantFactory(), phone="+6285712345678")
     cashier = _client(shop, "cashier")
-    lookup = reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug})
+    lookup = reverse("customers:customer_lookup", kwargs={"slug": shop.merchant.slug})
 
     assert cashier.get(lookup, {"q": stranger.phone}).status_code == 200
     assert cashier.get(lookup, {"q": stranger.member_code}).status_code == 200
@@ -348,22 +417,23 @@ def test_a_manager_sees_the_full_phone_and_address(shop):
 # --- start page, navigation, the 403 page --------------------------------------------------------
 
 
-def test_the_start_page_is_the_counter_for_a_cashier_and_the_list_for_the_others(shop):
+def test_the_start_page_is_the_counter_for_a_cashier_and_the_overview_for_the_others(shop):
     slug = shop.merchant.slug
+    home = reverse("web:merchant_home", kwargs={"slug": slug})
     for role, start in (
         ("cashier", "counter:screen"),
-        ("manager", "web:customer_list"),
-        ("owner", "web:customer_list"),
+        ("manager", "web:merchant_home"),
+        ("owner", "web:merchant_home"),
     ):
         client = _client(shop, role)
         expected = reverse(start, kwargs={"slug": slug})
         assert client.get(reverse("web:home"))["Location"] == expected, role
-        home = reverse("web:merchant_home", kwargs={"slug": slug})
-        assert client.get(home)["Location"] == expected, role
+        # the overview (Ringkasan) is at /m/<merchant>/; a cashier may not open it
+        assert client.get(home).status_code == (403 if role == "cashier" else 200), role
 
 
 def _nav(client: Client, shop: Shop) -> str:
-    url = reverse("web:customer_lookup", kwargs={"slug": shop.merchant.slug})
+    url = reverse("customers:customer_lookup", kwargs={"slug": shop.merchant.slug})
     html = client.get(url).content.decode()
     return html[html.index('class="mainnav"') : html.index("</nav>")]
 
@@ -371,7 +441,8 @@ def _nav(client: Client, shop: Shop) -> str:
 def test_the_menu_shows_only_what_the_role_may_open(shop):
     slug = shop.merchant.slug
     links = {
-        "web:customer_list": reverse("web:customer_list", kwargs={"slug": slug}),
+        "web:merchant_home": reverse("web:merchant_home", kwargs={"slug": slug}),
+        "customers:customer_list": reverse("customers:customer_list", kwargs={"slug": slug}),
         "campaigns_web:campaign_list": reverse(
             "campaigns_web:campaign_list", kwargs={"slug": slug}
         ),

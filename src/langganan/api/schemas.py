@@ -22,7 +22,13 @@ from pydantic import (
     model_validator,
 )
 
-from langganan.loyalty.checkout import BasketLine, CheckoutRequest, RefundRequest
+from langganan.loyalty.checkout import (
+    NOTE_MAX_LENGTH,
+    BasketLine,
+    CheckoutRequest,
+    Payment,
+    RefundRequest,
+)
 from langganan.sales.models import PaymentMethod, SalesChannel
 
 CENT = Decimal("0.01")
@@ -139,6 +145,14 @@ class ExistingSaleOut(Schema):
     total: str
 
 
+class ExistingFeedbackOut(Schema):
+    """The feedback already recorded for a sale (one answer per sale)."""
+
+    id: int
+    rating: int
+    created_at: str
+
+
 class ProblemOut(Schema):
     """RFC 9457 problem details (``application/problem+json``)."""
 
@@ -149,9 +163,17 @@ class ProblemOut(Schema):
     code: str = Field(description="machine-readable error code")
     errors: list[FieldErrorOut] | None = None
     reason: str | None = Field(None, description="why a voucher was refused")
+    detail_id: str | None = Field(
+        None,
+        description="the detail in Indonesian, to show on the till (payments that do not add up)",
+    )
     existing_transaction: ExistingSaleOut | None = Field(
         None,
         description="for code receipt_exists: the sale already recorded with this external_id",
+    )
+    existing_feedback: ExistingFeedbackOut | None = Field(
+        None,
+        description="for code feedback_exists: the answer already recorded for the sale",
     )
 
 
@@ -218,8 +240,21 @@ class BasketIn(InputSchema):
         return self
 
 
+class PaymentIn(InputSchema):
+    method: PaymentMethodName = Field(  # type: ignore[valid-type]
+        description="cash, qris, …; tab charges the customer's tab (within its limit), "
+        "store_credit spends their store credit"
+    )
+    amount: PositiveMoneyIn = Field(description="Rupiah this method pays, more than 0")
+
+
 class CheckoutIn(BasketIn):
-    payment_method: PaymentMethodName = PaymentMethod.CASH.value  # type: ignore[valid-type]
+    payment_method: PaymentMethodName = Field(  # type: ignore[valid-type]
+        PaymentMethod.CASH.value,
+        description="how the rest of the bill is paid (after store_credit and tab_charge); "
+        "tab puts it on the customer's tab. With payments: the largest payment's method is "
+        "recorded as the sale's main method instead.",
+    )
     channel: ChannelName = SalesChannel.DINE_IN.value  # type: ignore[valid-type]
     voucher_codes: list[VoucherCode] = Field(default_factory=list, max_length=10)
     points_to_redeem: Points = 0
@@ -228,6 +263,17 @@ class CheckoutIn(BasketIn):
     tab_charge: MoneyIn = Decimal("0")
     occurred_at: Time | None = Field(None, description="default: now")
     external_id: text(64) | None = Field(None, description="the POS's own receipt number")
+    payments: list[PaymentIn] | None = Field(
+        None,
+        max_length=len(PaymentMethod.values),
+        description="a split payment (e.g. half QRIS, half cash): each method once, the "
+        "amounts adding up to the amount due — the total after discounts less store_credit "
+        "and tab_charge — or the sale is refused (422, code invalid, field payments, "
+        "detail_id in Indonesian). Default: everything due is paid with payment_method.",
+    )
+    note: text(NOTE_MAX_LENGTH) = Field(
+        "", description='the basket\'s note ("tanpa sambal"), kept with the sale'
+    )
 
     def to_request(self) -> CheckoutRequest:
         return CheckoutRequest(
@@ -242,6 +288,11 @@ class CheckoutIn(BasketIn):
             channel=self.channel,
             occurred_at=self.occurred_at,
             external_id=self.external_id,
+            payments=tuple(
+                Payment(method=p.method, amount=p.amount.quantize(CENT))
+                for p in self.payments or ()
+            ),
+            note=self.note,
         )
 
 
@@ -373,6 +424,10 @@ class CardOut(Schema):
     evidence: EvidenceOut | None = Field(
         None, description="why a habit, the usual order or the next visit is not given"
     )
+    open_complaints: int = Field(0, ge=0, description="the customer's complaints still open")
+    last_rating: int | None = Field(
+        None, ge=1, le=5, description="the customer's latest feedback rating (1-5)"
+    )
 
 
 # -- checkout results --------------------------------------------------------------------------
@@ -387,10 +442,22 @@ class DiscountOut(Schema):
     points: int | None = None
 
 
+class PaymentOut(Schema):
+    method: PaymentMethodName  # type: ignore[valid-type]
+    amount: Money
+
+
 class PaidOut(Schema):
     store_credit: Money
     tab: Money
-    payment_method: Money
+    payment_method: Money = Field(description="the part paid with money (not credit or tab)")
+    method: PaymentMethodName | None = Field(  # type: ignore[valid-type]
+        None, description="the sale's main method: the one that paid the largest part"
+    )
+    payments: list[PaymentOut] = Field(
+        default_factory=list,
+        description="what each method paid (store credit and tab included), adding up to total",
+    )
 
 
 class QuoteOut(Schema):
@@ -408,6 +475,8 @@ class SaleRefOut(Schema):
     occurred_at: datetime
     total: Money
     external_id: str | None
+    payment_method: PaymentMethodName | None = None  # type: ignore[valid-type]
+    note: str = ""
 
 
 class BalancesOut(Schema):

@@ -12,6 +12,8 @@ from django.urls import URLPattern, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
+from langganan.care import api as care_api
+
 from .auth import ApiKeyAuth, TooManyWrongKeys, too_many_wrong_keys
 from .errors import PROBLEM_CONTENT_TYPE, install_handlers, method_not_allowed, not_found_view
 from .routers import checkout, customers, tabs, transactions, vouchers
@@ -38,6 +40,11 @@ recorded sale in `existing_transaction`.
 validation errors list each bad field in `errors`. A body over the server's limit
 (`DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB by default) is a 413; a path that is no endpoint a 404,
 whatever the method.
+
+**Complaints and feedback**: `POST /complaints` and `POST /feedback` need an
+`Idempotency-Key` too; feedback is one answer per sale (a second is a 409 `feedback_exists`
+naming the recorded one in `existing_feedback`); an unknown complaint category is a 422
+`unknown_category`.
 
 **Money** is Rupiah as a decimal string (`"25000.00"`).
 """
@@ -69,6 +76,7 @@ install_handlers(api)
 api.add_exception_handler(TooManyWrongKeys, too_many_wrong_keys)
 for module in (customers, tabs, checkout, transactions, vouchers):
     api.add_router("/", module.router)
+api.add_router("/", care_api.router)  # complaints and feedback (langganan.care.api)
 
 
 def _problem_for_wrong_method(view):

@@ -22,10 +22,22 @@ products, categories     bought at least once a product / a product of a categor
 clv_min, clv_max         customer lifetime value in Rupiah
 p_alive_min, p_alive_max probability of still being a customer (0–1)
 points_min, points_max   points balance
-consent                  has consented to this channel (``email``, ``whatsapp``, ``sms``)
+consent                  has consented to this channel (``email``, ``whatsapp``, ``sms``): the
+                         latest consent event for the channel is a grant
+stage                    the dashboard's stage in the list (``new active loyal at_risk lapsed
+                         lost``, :mod:`langganan.insights.stages`)
+moved_from, period       the stage at the start of the last ``period`` days (7, 30, 90 or 365;
+                         30 when left out) was ``moved_from`` (``none``: not a customer yet
+                         then) and the stage now is another; with ``stage``, the moves from
+                         one stage to another (``CustomerInsight.stages_before``)
+member                   ``true``: a member of the loyalty program; ``false``: not a member
+payment_methods          paid with one of these methods (``cash``, ``qris`` …) at least once
+                         (as her insight keeps them: :mod:`langganan.insights.paid_with`)
 ======================== ===================================================================
 
-Filters on insights keep only customers the engine has scored.
+Filters on insights keep only customers the engine has scored. The customer list
+(:mod:`langganan.customers.listing`) filters with these same keys and this same queryset, so a
+list saved as an audience holds exactly the customers the list showed.
 """
 
 from __future__ import annotations
@@ -34,28 +46,47 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import ExtractDay, ExtractMonth, Lower
+from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractDay, ExtractMonth, Lower, Trim
 from django.utils import timezone
 
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
 from langganan.customers.models import Channel, ConsentEvent, Customer, Gender
+from langganan.insights.stages import DISPLAY_STAGES, display_stage_q
 from langganan.loyalty.members import merchant_zone
-
-from .guardrails import consented_ids
 
 ERR_UNKNOWN_KEY = "Unknown audience filter(s): {keys}."
 ERR_BAD_VALUE = "Audience filter {key}: {why}."
 LIFECYCLE_STAGES = ("new", "active", "loyal", "at_risk", "lapsed")
 MAX_BIRTHDAY_WINDOW = 60
+#: the periods of ``moved_from`` (the overview's periods, ``CustomerInsight.stages_before`` keys)
+MOVE_PERIODS = (7, 30, 90, 365)
+DEFAULT_MOVE_PERIOD = 30
+#: ``moved_from`` value of a customer who had not bought yet at the period's start
+NOT_YET = "none"
 
-_LISTS = ("segments", "lifecycle", "tags", "cities")
+_LISTS = ("segments", "lifecycle", "tags", "cities", "stage", "payment_methods")
 _INT_LISTS = ("tiers", "products", "categories", "r_scores", "f_scores", "m_scores")
 _DAYS = ("birthday_within_days", "last_purchase_min_days", "last_purchase_max_days")
 _NUMBERS = ("age_min", "age_max", "clv_min", "clv_max", "points_min", "points_max")
 _PROBABILITIES = ("p_alive_min", "p_alive_max")
-KEYS = frozenset((*_LISTS, *_INT_LISTS, *_DAYS, *_NUMBERS, *_PROBABILITIES, "gender", "consent"))
+KEYS = frozenset(
+    (
+        *_LISTS,
+        *_INT_LISTS,
+        *_DAYS,
+        *_NUMBERS,
+        *_PROBABILITIES,
+        "gender",
+        "consent",
+        "moved_from",
+        "period",
+        "member",
+    )
+)
+_TRUE = ("1", "true", "yes", "ya")
+_FALSE = ("0", "false", "no", "tidak")
 
 
 def _bad(key: str, why: str) -> InvalidInput:
@@ -86,6 +117,12 @@ def filters_clean(filters: Any) -> dict[str, Any]:
                 items = [str(v).strip() for v in items if str(v).strip()]
             if key == "lifecycle" and not set(items) <= set(LIFECYCLE_STAGES):
                 raise _bad(key, f"one of {', '.join(LIFECYCLE_STAGES)}")
+            if key == "stage" and not set(items) <= set(DISPLAY_STAGES):
+                raise _bad(key, f"one of {', '.join(DISPLAY_STAGES)}")
+            if key == "payment_methods" and not set(items) <= set(_payment_methods()):
+                raise _bad(key, f"one of {', '.join(_payment_methods())}")
+            if items:
+                items = list(dict.fromkeys(items))  # each value once, in the order given
             if key.endswith("_scores") and not all(1 <= v <= 5 for v in items):
                 raise _bad(key, "scores are 1 to 5")
             if items:
@@ -98,6 +135,27 @@ def filters_clean(filters: Any) -> dict[str, Any]:
             if value not in Channel.values:
                 raise _bad(key, f"one of {', '.join(Channel.values)}")
             clean[key] = value
+        elif key == "moved_from":
+            if value not in (*DISPLAY_STAGES, NOT_YET):
+                raise _bad(key, f"one of {', '.join((*DISPLAY_STAGES, NOT_YET))}")
+            clean[key] = value
+        elif key == "period":
+            try:
+                period = int(value)
+            except (TypeError, ValueError):
+                raise _bad(key, "7, 30, 90 or 365 days") from None
+            if period not in MOVE_PERIODS:
+                raise _bad(key, "7, 30, 90 or 365 days")
+            clean[key] = period
+        elif key == "member":
+            if isinstance(value, bool):
+                clean[key] = value
+            elif str(value).strip().lower() in _TRUE:
+                clean[key] = True
+            elif str(value).strip().lower() in _FALSE:
+                clean[key] = False
+            else:
+                raise _bad(key, "1 (members) or 0 (not members)")
         elif key in _DAYS:
             try:
                 days = int(value)
@@ -117,7 +175,57 @@ def filters_clean(filters: Any) -> dict[str, Any]:
             if key in _PROBABILITIES and number > 1:
                 raise _bad(key, "between 0 and 1")
             clean[key] = str(number)
+    # a period means the period of a move: kept with moved_from (30 days unless given), and
+    # dropped without it
+    if "moved_from" in clean:
+        clean.setdefault("period", DEFAULT_MOVE_PERIOD)
+    else:
+        clean.pop("period", None)
     return clean
+
+
+def _payment_methods() -> tuple[str, ...]:
+    from langganan.sales.models import PaymentMethod
+
+    return tuple(PaymentMethod.values)
+
+
+class StageBefore(Func):
+    """The stage of ``CustomerInsight.stages_before`` at the start of a period, as text (NULL
+    when the key is absent). The keys are digits, which Django's key lookups would read as an
+    array index, so the key is written out per database; ``period`` is one of
+    :data:`MOVE_PERIODS` (checked), never user text."""
+
+    output_field = CharField()
+
+    def __init__(self, expression, period: int) -> None:
+        if period not in MOVE_PERIODS:
+            raise ValueError(f"period {period!r} is not one of {MOVE_PERIODS}")
+        self.period = int(period)
+        super().__init__(expression)
+
+    def as_sql(self, compiler, connection, **extra_context):  # SQLite
+        return super().as_sql(
+            compiler,
+            connection,
+            template=f"JSON_EXTRACT(%(expressions)s, '$.\"{self.period}\"')",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template=f"(%(expressions)s ->> '{self.period}')",
+            **extra_context,
+        )
+
+
+def _stage_q(stages: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for stage in stages:
+        q |= display_stage_q(stage)
+    return q
 
 
 def _birthday_q(today: date, days: int) -> Q:
@@ -146,8 +254,8 @@ def audience_queryset(
 ) -> QuerySet[Customer]:
     """The merchant's customers matching ``filters`` (validated here), ordered by id.
 
-    ``consent`` is not applied here (it needs each customer's latest event); use
-    :func:`audience_ids` or :func:`audience_count`, which apply it.
+    Every key is applied here, ``consent`` too (the latest consent event of each customer for
+    the channel), so the customer list, the count, the sample and the recipients are one set.
     """
     f = filters_clean(filters)
     now = now or timezone.now()
@@ -157,6 +265,23 @@ def audience_queryset(
         qs = qs.filter(insight__segment__in=f["segments"])
     if "lifecycle" in f:
         qs = qs.filter(insight__lifecycle__in=f["lifecycle"])
+    if "stage" in f:
+        qs = qs.filter(_stage_q(f["stage"]))
+    if "moved_from" in f:
+        before = StageBefore("insight__stages_before", f["period"])
+        qs = qs.filter(insight__isnull=False).annotate(_stage_before=before)
+        if f["moved_from"] == NOT_YET:
+            qs = qs.filter(_stage_before__isnull=True)
+        else:
+            qs = qs.filter(_stage_before=f["moved_from"]).exclude(display_stage_q(f["moved_from"]))
+    if "member" in f:
+        qs = qs.filter(loyalty_member__isnull=not f["member"])
+    if "payment_methods" in f:
+        # the methods she has paid with, kept on her insight by the analysis and each sale
+        # (an EXISTS over every payment of the merchant was the list's slowest filter)
+        from langganan.insights.paid_with import paid_with_filter
+
+        qs = qs.filter(paid_with_filter(merchant_id=merchant.pk, methods=f["payment_methods"]))
     for key, column in (("r_scores", "r_score"), ("f_scores", "f_score"), ("m_scores", "m_score")):
         if key in f:
             qs = qs.filter(**{f"insight__{column}__in": f[key]})
@@ -179,7 +304,9 @@ def audience_queryset(
         oldest = _years_ago(today, int(Decimal(f["age_max"])) + 1) + timedelta(days=1)
         qs = qs.filter(birth_date__gte=oldest)
     if "cities" in f:
-        qs = qs.annotate(_city=Lower("city")).filter(_city__in=[c.lower() for c in f["cities"]])
+        # as the market page groups them: case and surrounding spaces do not matter
+        wanted = [" ".join(c.split()).lower() for c in f["cities"]]
+        qs = qs.annotate(_city=Trim(Lower("city"))).filter(_city__in=wanted)
     if "birthday_within_days" in f:
         qs = qs.filter(birth_date__isnull=False).annotate(
             _bmonth=ExtractMonth("birth_date"), _bday=ExtractDay("birth_date")
@@ -219,6 +346,11 @@ def audience_queryset(
         if "points_max" in f:
             wanted = Decimal(f["points_max"])
             qs = qs.filter(Q(Exists(points.filter(balance__lte=wanted))) | ~Exists(points))
+    if "consent" in f:
+        latest = ConsentEvent.objects.filter(
+            customer_id=OuterRef("pk"), channel=f["consent"]
+        ).order_by("-occurred_at", "-id")
+        qs = qs.annotate(_consent=Subquery(latest.values("granted")[:1])).filter(_consent=True)
     return qs.order_by("id")
 
 
@@ -231,34 +363,19 @@ def _json_contains_supported() -> bool:
 def audience_ids(*, merchant: Merchant, filters: Any, now: datetime | None = None) -> list[int]:
     """Ids of the customers in the audience, consent applied, ascending."""
     f = filters_clean(filters)
-    ids = list(
+    return list(
         audience_queryset(merchant=merchant, filters=f, now=now).values_list("id", flat=True)
     )
-    if "consent" in f:
-        keep = consented_ids(merchant=merchant, channel=f["consent"], customer_ids=ids)
-        ids = [i for i in ids if i in keep]
-    return ids
 
 
 def audience_count(*, merchant: Merchant, filters: Any, now: datetime | None = None) -> int:
     """How many customers the audience holds now (the live count of the builder)."""
-    f = filters_clean(filters)
-    if "consent" not in f:
-        return audience_queryset(merchant=merchant, filters=f, now=now).count()
-    return len(audience_ids(merchant=merchant, filters=f, now=now))
+    return audience_queryset(merchant=merchant, filters=filters, now=now).count()
 
 
 def audience_sample(
     *, merchant: Merchant, filters: Any, size: int = 10, now: datetime | None = None
 ) -> list[Customer]:
     """A few customers of the audience (the first by id), to check it before sending."""
-    f = filters_clean(filters)
-    qs = audience_queryset(merchant=merchant, filters=f, now=now)
-    if "consent" in f:
-        latest = ConsentEvent.objects.filter(
-            customer_id=OuterRef("pk"), channel=f["consent"]
-        ).order_by("-occurred_at", "-id")
-        from django.db.models import Subquery
-
-        qs = qs.annotate(_consent=Subquery(latest.values("granted")[:1])).filter(_consent=True)
+    qs = audience_queryset(merchant=merchant, filters=filters, now=now)
     return list(qs.select_related("insight")[:size])

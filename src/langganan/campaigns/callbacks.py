@@ -83,6 +83,12 @@ def _reply_apply(*, account: ChannelAccount, sender: Any, text: Any) -> int:
     if not isinstance(sender, str | int) or not isinstance(text, str):
         return 0
     if not is_opt_out_text(text):
+        # any other reply is kept as the conversation with the customer (langganan.care)
+        from langganan.care.inbound import inbound_record
+
+        inbound_record(
+            merchant_id=account.merchant_id, channel=account.channel, sender=str(sender), text=text
+        )
         return 0
     return opt_out_by_address(  # it reads 0812…, 62812… and +62812… alike
         merchant_id=account.merchant_id,

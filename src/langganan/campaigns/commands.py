@@ -117,6 +117,7 @@ def campaigns_run_due_cmd(merchant_slug: str | None, send: bool) -> None:
         click.echo(
             f"campaign {r.campaign_id}: due {r.due}, already {r.already}, "
             f"no consent {r.no_consent}, no address {r.no_address}, capped {r.capped}, "
+            f"open complaint {r.open_complaint}, "
             f"treated {r.treated}, holdout {r.holdout}, queued {r.queued}"
         )
     if not reports:

@@ -13,12 +13,12 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from langganan.analytics.labels import SEGMENT_LABELS, STAGE_LABELS
 from langganan.core.errors import InvalidInput
 from langganan.core.models import Merchant
-from langganan.customers.models import Channel, Gender
+from langganan.customers.forms import CustomerFilterForm
+from langganan.customers.listing import age_band_of
+from langganan.customers.models import Channel
 
-from .audiences import LIFECYCLE_STAGES, MAX_BIRTHDAY_WINDOW
 from .holidays_calendar import HOLIDAYS, holiday_name
 from .models import Audience, CampaignKind, MessageTemplate
 
@@ -73,10 +73,21 @@ class CampaignForm(forms.Form):
     )
     holiday = forms.ChoiceField(label=_("Holiday (holiday greetings)"), required=False)
     send_at = forms.DateTimeField(
-        label=_("Send at (broadcasts)"),
+        label=_("Send at (broadcasts): day/month/year hour:minute"),
         required=False,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        # the Indonesian order (31/12/2026 09:00) first; ISO still read
+        input_formats=[
+            "%d/%m/%Y %H:%M",
+            "%d/%m/%Y %H.%M",
+            "%d/%m/%Y",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ],
+        widget=forms.DateTimeInput(
+            attrs={"placeholder": "31/12/2026 09:00", "inputmode": "numeric"},
+            format="%d/%m/%Y %H:%M",
+        ),
     )
     holdout_percent = forms.DecimalField(
         label=_("Holdout group (%)"),
@@ -102,6 +113,8 @@ class CampaignForm(forms.Form):
         self.fields["voucher_template"].queryset = Voucher.objects.filter(
             merchant=merchant, is_template=True, is_active=True
         ).order_by("name", "id")
+        # a voucher by what it gives ("Selamat datang: potongan Rp 10.000"), not its code
+        self.fields["voucher_template"].label_from_instance = lambda v: v.name or v.code
 
     def options(self) -> dict[str, Any]:
         """The cleaned values as keyword arguments of ``services.campaign_create``."""
@@ -113,162 +126,40 @@ class CampaignForm(forms.Form):
         return data
 
 
-class AudienceForm(forms.Form):
-    """The audience builder: every filter key of :mod:`langganan.campaigns.audiences`."""
+class AudienceForm(CustomerFilterForm):
+    """The audience builder: the customer list's filter form (every filter key of
+    :mod:`langganan.campaigns.audiences`) with the audience's name, so a list saved as an
+    audience keeps every filter it was shown with."""
 
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
-    segments = forms.MultipleChoiceField(
-        label=_("RFM segments"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    lifecycle = forms.MultipleChoiceField(
-        label=_("Lifecycle stages"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    r_scores = forms.MultipleChoiceField(
-        label=_("Recency score"),
-        choices=SCORES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    f_scores = forms.MultipleChoiceField(
-        label=_("Frequency score"),
-        choices=SCORES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    m_scores = forms.MultipleChoiceField(
-        label=_("Monetary score"),
-        choices=SCORES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    tiers = forms.MultipleChoiceField(
-        label=_("Tiers"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    tags = forms.CharField(label=_("Tags (comma-separated)"), required=False)
-    gender = forms.ChoiceField(
-        label=_("Gender"),
-        required=False,
-        choices=[
-            ("", _("Any")),
-            (Gender.MALE, Gender.MALE.label),
-            (Gender.FEMALE, Gender.FEMALE.label),
-        ],
-    )
-    age_min = forms.IntegerField(label=_("Age from"), required=False, min_value=0, max_value=150)
-    age_max = forms.IntegerField(label=_("Age to"), required=False, min_value=0, max_value=150)
-    cities = forms.CharField(label=_("Cities (comma-separated)"), required=False)
-    birthday_within_days = forms.IntegerField(
-        label=_("Birthday within the next (days)"),
-        required=False,
-        min_value=0,
-        max_value=MAX_BIRTHDAY_WINDOW,
-    )
-    last_purchase_min_days = forms.IntegerField(
-        label=_("Last purchase at least (days ago)"), required=False, min_value=0
-    )
-    last_purchase_max_days = forms.IntegerField(
-        label=_("Last purchase at most (days ago)"), required=False, min_value=0
-    )
-    products = forms.MultipleChoiceField(label=_("Bought a product"), required=False)
-    categories = forms.MultipleChoiceField(label=_("Bought from a category"), required=False)
-    clv_min = forms.DecimalField(label=_("Customer value from (Rp)"), required=False, min_value=0)
-    clv_max = forms.DecimalField(label=_("Customer value to (Rp)"), required=False, min_value=0)
-    p_alive_min = forms.DecimalField(
-        label=_("Chance still a customer from (0–1)"), required=False, min_value=0, max_value=1
-    )
-    p_alive_max = forms.DecimalField(
-        label=_("Chance still a customer to (0–1)"), required=False, min_value=0, max_value=1
-    )
-    points_min = forms.IntegerField(label=_("Points from"), required=False, min_value=0)
-    points_max = forms.IntegerField(label=_("Points to"), required=False, min_value=0)
-    consent = forms.ChoiceField(
-        label=_("Has consented to"),
-        required=False,
-        choices=[("", _("Any channel or none")), *Channel.choices],
-    )
 
-    FILTER_FIELDS = (
-        "segments",
-        "lifecycle",
-        "r_scores",
-        "f_scores",
-        "m_scores",
-        "tiers",
-        "tags",
-        "gender",
-        "age_min",
-        "age_max",
-        "cities",
-        "birthday_within_days",
-        "last_purchase_min_days",
-        "last_purchase_max_days",
-        "products",
-        "categories",
-        "clv_min",
-        "clv_max",
-        "p_alive_min",
-        "p_alive_max",
-        "points_min",
-        "points_max",
-        "consent",
-    )
-
-    def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from langganan.loyalty.models import Tier
-        from langganan.sales.models import Product, ProductCategory
-
-        lang = _language()
-        self.fields["segments"].choices = [(c, t[lang]) for c, t in SEGMENT_LABELS.items()]
-        self.fields["lifecycle"].choices = [(c, STAGE_LABELS[c][lang]) for c in LIFECYCLE_STAGES]
-        self.fields["tiers"].choices = [
-            (str(pk), name)
-            for pk, name in Tier.objects.filter(program__merchant=merchant)
-            .order_by("rank", "id")
-            .values_list("id", "name")
-        ]
-        self.fields["products"].choices = [
-            (str(pk), name)
-            for pk, name in Product.objects.filter(merchant=merchant)
-            .order_by("name", "id")
-            .values_list("id", "name")
-        ]
-        self.fields["categories"].choices = [
-            (str(pk), name)
-            for pk, name in ProductCategory.objects.filter(merchant=merchant)
-            .order_by("name", "id")
-            .values_list("id", "name")
-        ]
+    field_order = ["name"]
 
     @classmethod
     def initial_from(cls, audience: Audience) -> dict[str, Any]:
         """Form values for a saved audience's filters."""
         initial: dict[str, Any] = {"name": audience.name}
-        for key, value in (audience.filters or {}).items():
+        filters = audience.filters or {}
+        for key, value in filters.items():
             if key in ("tags", "cities"):
                 initial[key] = ", ".join(value)
+            elif isinstance(value, bool):
+                initial[key] = "1" if value else "0"
             elif isinstance(value, list):
                 initial[key] = [str(v) for v in value]
             else:
                 initial[key] = value
+        band = age_band_of(filters.get("age_min"), filters.get("age_max"))
+        if band:
+            initial["age_band"] = band
+            initial.pop("age_min", None)
+            initial.pop("age_max", None)
         return initial
 
     def filters_valid(self) -> bool:
         """Whether every filter field is valid (the name may still be wrong)."""
         self.is_valid()
-        return not any(key in self.errors for key in (*self.FILTER_FIELDS, "__all__"))
-
-    def filters(self) -> dict[str, Any]:
-        """The cleaned values as an audience filter (empty ones left out)."""
-        out: dict[str, Any] = {}
-        for key in self.FILTER_FIELDS:
-            value = self.cleaned_data.get(key)
-            if key in ("tags", "cities"):
-                value = _split(value)
-            if value is None or value == "" or value == []:
-                continue
-            out[key] = str(value) if isinstance(value, Decimal) else value
-        return out
+        return not any(key in self.errors for key in (*self.FILTER_FIELDS, "age_band", "__all__"))
 
 
 class TemplateForm(forms.Form):
@@ -284,16 +175,3 @@ class TemplateForm(forms.Form):
     whatsapp_template = forms.CharField(
         label=_("WhatsApp template name"), max_length=100, required=False
     )
-
-
-def filters_as_params(filters: dict[str, Any]) -> list[tuple[str, str]]:
-    """An audience filter as (name, value) pairs of the builder's form (for hidden inputs)."""
-    params: list[tuple[str, str]] = []
-    for key, value in (filters or {}).items():
-        if key in ("tags", "cities") and isinstance(value, list):
-            params.append((key, ", ".join(str(v) for v in value)))
-        elif isinstance(value, list):
-            params.extend((key, str(v)) for v in value)
-        else:
-            params.append((key, str(value)))
-    return params

@@ -8,6 +8,9 @@
   a message due then waits until they end.
 - **Frequency cap** (default 2 messages per 7 days per customer, over every campaign and
   channel): counted over messages sent, or queued to be sent, in the window.
+- **Open complaint**: a customer whose complaint is still new or being handled gets no
+  promotion until it is resolved (:func:`open_complaint_ids`). A service recovery offer or a
+  reply about the complaint is not a campaign and is not held back.
 """
 
 from __future__ import annotations
@@ -114,3 +117,10 @@ def capped_ids(*, policy: MessagingPolicy, customer_ids: Iterable[int], now: dat
         )
         capped.update(rows)
     return capped
+
+
+def open_complaint_ids(*, merchant: Merchant, customer_ids: Iterable[int]) -> set[int]:
+    """Of ``customer_ids``, those with a complaint still open (left out of promotions)."""
+    from langganan.care.selectors import open_complaint_customer_ids
+
+    return open_complaint_customer_ids(merchant=merchant, customer_ids=customer_ids)

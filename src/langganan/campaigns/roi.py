@@ -288,8 +288,15 @@ def roi_of(*, gain: Decimal | None, cost: Decimal) -> Decimal | None:
 # --- the database ----------------------------------------------------------------------------
 
 
-def window_outcomes(*, campaign: Campaign) -> dict[str, tuple[list[Decimal], list[bool]]]:
-    """Per group, each recipient's window revenue and whether they bought (one query)."""
+def window_outcomes(
+    *,
+    campaign: Campaign,
+    assigned_from: datetime | None = None,
+    assigned_until: datetime | None = None,
+) -> dict[str, tuple[list[Decimal], list[bool]]]:
+    """Per group, each recipient's window revenue and whether they bought (one query); only
+    the recipients assigned in [``assigned_from``, ``assigned_until``) when given (the worth
+    page's period)."""
     from langganan.sales.models import Transaction, TransactionKind
 
     window_end = ExpressionWrapper(
@@ -309,9 +316,13 @@ def window_outcomes(*, campaign: Campaign) -> dict[str, tuple[list[Decimal], lis
         .values("revenue")[:1]
     )
     money = DecimalField(max_digits=18, decimal_places=2)
+    recipients = Recipient.objects.filter(campaign=campaign)
+    if assigned_from is not None:
+        recipients = recipients.filter(assigned_at__gte=assigned_from)
+    if assigned_until is not None:
+        recipients = recipients.filter(assigned_at__lt=assigned_until)
     rows = (
-        Recipient.objects.filter(campaign=campaign)
-        .annotate(window_end=window_end)
+        recipients.annotate(window_end=window_end)
         .annotate(
             revenue=Coalesce(
                 Subquery(revenue, output_field=money), Value(ZERO), output_field=money

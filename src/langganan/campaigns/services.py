@@ -293,6 +293,7 @@ class RunReport:
     no_consent: int = 0
     no_address: int = 0
     capped: int = 0
+    open_complaint: int = 0
     treated: int = 0
     holdout: int = 0
     queued: int = 0
@@ -432,8 +433,11 @@ def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunRepor
             merchant=campaign.merchant, channel=campaign.channel, customer_ids=ids
         )
         capped = guardrails.capped_ids(policy=policy, customer_ids=consenting, now=now)
+        complained = guardrails.open_complaint_ids(
+            merchant=campaign.merchant, customer_ids=consenting
+        )
         persons = people(sorted(consenting))
-        no_consent = no_address = over_cap = 0
+        no_consent = no_address = over_cap = open_complaint = 0
         eligible: list[Due] = []
         for d in due:
             person = persons.get(d.customer_id)
@@ -441,6 +445,8 @@ def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunRepor
                 no_consent += 1
             elif not _address(person, campaign.channel):
                 no_address += 1
+            elif d.customer_id in complained:
+                open_complaint += 1
             elif d.customer_id in capped:
                 over_cap += 1
             else:
@@ -499,6 +505,7 @@ def campaign_run(*, campaign: Campaign, now: datetime | None = None) -> RunRepor
         no_consent=no_consent,
         no_address=no_address,
         capped=over_cap,
+        open_complaint=open_complaint,
         treated=len(treated),
         holdout=len(assignments) - len(treated),
         queued=queued,

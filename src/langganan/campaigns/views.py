@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -20,11 +21,13 @@ from langganan.core.errors import InvalidInput, LanggananError, NotFound
 from langganan.core.jobs.selectors import worker_running
 from langganan.core.models import Role
 from langganan.core.selectors import merchants_for_user
+from langganan.customers.forms import CustomerFilterForm, filter_chips, form_data
+from langganan.customers.listing import filters_as_query
 from langganan.privacy import audit
 from langganan.web.access import merchant_for_request, merchant_view, merchant_zone
 
 from . import audiences, selectors, services, templating
-from .forms import AudienceForm, CampaignForm, TemplateForm, filters_as_params, show_error
+from .forms import AudienceForm, CampaignForm, TemplateForm, show_error
 from .holidays_calendar import HOLIDAYS, holiday_name
 from .models import Campaign, CampaignStatus
 from .roi import campaign_report
@@ -178,7 +181,14 @@ def campaign_pause(request, slug: str, pk: int):
 def campaign_create(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
     _require_manager(membership)
-    form = CampaignForm(request.POST or None, merchant=merchant)
+    initial = {}
+    if request.method != "POST" and request.GET.get("audience", "").isdigit():
+        # "start a campaign" from a customer list saved as an audience: that audience chosen
+        audience = _get(
+            selectors.audience_get, merchant=merchant, audience_id=int(request.GET["audience"])
+        )
+        initial["audience"] = audience.pk
+    form = CampaignForm(request.POST or None, merchant=merchant, initial=initial)
     if request.method == "POST" and form.is_valid():
         options = form.options()
         try:
@@ -215,6 +225,17 @@ def campaign_create(request, slug: str):
 def audience_list(request, slug: str):
     merchant, membership = merchant_for_request(request, slug)
     audience_rows = list(selectors.audience_list(merchant=merchant))
+    # each audience's filters in words and how many customers are in it now
+    form = CustomerFilterForm(merchant=merchant)
+    with timezone.override(merchant_zone(merchant)):
+        for audience in audience_rows:
+            audience.chips = filter_chips(form, audience.filters or {})
+            try:
+                audience.size = audiences.audience_count(
+                    merchant=merchant, filters=audience.filters
+                )
+            except InvalidInput:
+                audience.size = None
     return _render(
         request, merchant, membership, "campaigns/audience_list.html", {"audiences": audience_rows}
     )
@@ -226,7 +247,7 @@ def _audience_builder(request, slug: str, pk: int | None):
     count = sample = save_params = None
     if request.method == "POST":
         _require_manager(membership)
-        form = AudienceForm(request.POST, merchant=merchant)
+        form = AudienceForm(form_data(request.POST), merchant=merchant)
         if form.is_valid() and not form.cleaned_data["name"].strip():
             form.add_error("name", _("Give the audience a name to save it."))
         if form.is_valid():
@@ -243,9 +264,12 @@ def _audience_builder(request, slug: str, pk: int | None):
                 show_error(form, exc)
             else:
                 messages.success(request, _("Audience saved."))
+                if request.POST.get("then") == "campaign":
+                    url = reverse("campaigns_web:campaign_create", args=[merchant.slug])
+                    return redirect(f"{url}?audience={audience.pk}")
                 return redirect("campaigns_web:audience_list", slug=merchant.slug)
-    elif request.GET:
-        form = AudienceForm(request.GET, merchant=merchant)
+    elif set(request.GET) - {"then"}:
+        form = AudienceForm(form_data(request.GET), merchant=merchant)
     else:
         initial = AudienceForm.initial_from(audience) if audience else {}
         form = AudienceForm(initial=initial, merchant=merchant)
@@ -256,7 +280,7 @@ def _audience_builder(request, slug: str, pk: int | None):
     elif not form.is_bound:
         filters = audience.filters if audience else {}
     if filters is not None:
-        save_params = filters_as_params(filters)
+        save_params = filters_as_query(filters)
         try:
             with timezone.override(merchant_zone(merchant)):
                 count = audiences.audience_count(merchant=merchant, filters=filters)
@@ -276,6 +300,7 @@ def _audience_builder(request, slug: str, pk: int | None):
             "count": count,
             "sample": sample,
             "save_params": save_params,
+            "then": (request.POST or request.GET).get("then") == "campaign",
         },
         status=400 if form.errors else 200,
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import channel_views, views
 
 app_name = "campaigns_web"
 
@@ -10,6 +10,17 @@ PREFIX = "m/<slug:slug>/campaigns/"
 
 urlpatterns = [
     path(PREFIX, views.campaign_list, name="campaign_list"),
+    path(f"{PREFIX}channels/", channel_views.channels, name="channels"),
+    path(
+        f"{PREFIX}channels/<str:channel>/",
+        channel_views.channel_save,
+        name="channel_save",
+    ),
+    path(
+        f"{PREFIX}channels/<str:channel>/test/",
+        channel_views.channel_test,
+        name="channel_test",
+    ),
     path(f"{PREFIX}new/", views.campaign_create, name="campaign_create"),
     path(f"{PREFIX}<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path(f"{PREFIX}<int:pk>/preview/", views.campaign_preview, name="campaign_preview"),

@@ -12,6 +12,14 @@ CSRF_TRUSTED_ORIGINS comma-separated origins, e.g. https://crm.example.id
 SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD,
 SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE, SECURE_PROXY_SSL_HEADER  HTTPS in production
 DATA_UPLOAD_MAX_MEMORY_SIZE  the largest request body, in bytes (default 2.5 MiB)
+LANGGANAN_IMPORT_MAX_MB  the largest file the browser import accepts, in MB (default 50); it
+                    is kept in LANGGANAN_DATA_DIR/uploads until its import ends
+LANGGANAN_EXPORT_INLINE_ROWS  exports of more rows are written by the background worker
+                    (when it runs) to LANGGANAN_DATA_DIR/exports for a day (default 20000)
+LANGGANAN_MEDIA_DIR the folder uploaded files (complaint photos) are kept in, outside the web
+                    root (default LANGGANAN_DATA_DIR/media); served only through views that
+                    check the merchant and the role
+LANGGANAN_PHOTO_MAX_MB  the largest complaint photo accepted, in MB (default 5)
 PUBLIC_BASE_URL     the address customers reach (opt-out links), default http://127.0.0.1:8000
 EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL,
 DEFAULT_FROM_EMAIL  the SMTP server campaign emails go out through (default localhost:25)
@@ -73,6 +81,7 @@ INSTALLED_APPS = [
     "django_otp",  # owners' optional two-step login (langganan.staff.two_factor)
     "django_otp.plugins.otp_totp",
     "langganan.counter",  # kasir: the counter screen, enrolment, sign-up by QR, the tabs
+    "langganan.care",  # keluhan & saran: complaints, service recovery, feedback after a visit
     "langganan.web",
     "langganan.demo",  # marks what `langganan demo` made (its merchants and logins)
     "django_q",  # the campaign worker: a database-backed task queue with schedules
@@ -147,6 +156,9 @@ DATABASES = {"default": _database()}
 #: prepared on PostgreSQL (langganan.core.rows). Set LANGGANAN_PG_PREPARE=0 behind a
 #: connection pooler in transaction mode that cannot keep prepared statements.
 HOT_READS_PREPARED = os.environ.get("LANGGANAN_PG_PREPARE", "1") != "0"
+# each sale updates its customer's insight right after it commits (insights.live); "0" leaves
+# it to the nightly analysis (the API benchmark's "before", or a till that must shed load)
+LIVE_INSIGHTS = os.environ.get("LANGGANAN_LIVE_INSIGHTS", "1") != "0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -201,11 +213,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"  # for `collectstatic`; whitenoise also serves from the apps
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the installed plotly package (langganan.web.charts), never a CDN
+    "langganan.web.charts.PlotlyFinder",
+]
+# its URL names plotly's version: browsers keep the 4.8 MB file for good instead of a minute
+WHITENOISE_IMMUTABLE_FILE_TEST = r"/web/vendor/plotly-[^/]+/"
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+#: uploads (complaint photos): never served by URL, only through views that check the merchant
+MEDIA_ROOT = Path(os.environ.get("LANGGANAN_MEDIA_DIR", DATA_DIR / "media")).resolve()
+LANGGANAN_PHOTO_MAX_MB = env_int("LANGGANAN_PHOTO_MAX_MB", 5)
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -230,6 +253,9 @@ SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
 #: import pages are not counted. Django's default, 2.5 MiB: a full offline batch of 500 sales
 #: is well under it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+#: the largest file the browser import accepts, in megabytes (larger ones: `langganan import`)
+LANGGANAN_IMPORT_MAX_MB = env_int("LANGGANAN_IMPORT_MAX_MB", 50)
+LANGGANAN_EXPORT_INLINE_ROWS = env_int("LANGGANAN_EXPORT_INLINE_ROWS", 20000)
 
 LOGGING = {
     "version": 1,

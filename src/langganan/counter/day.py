@@ -3,10 +3,14 @@
 For one merchant-local calendar day (midnight to midnight in the merchant's time zone):
 
 - **sales**: the number of sales and their total (revenue after discounts), and refunds apart;
-- **payment methods**: what came in per method — the part of each sale paid with its payment
-  method (the total less what store credit and the tab paid), refunds taken off, plus the tab
-  payments taken that day by their method; store credit used and what went on the tab are
-  shown as their own lines, since no money came in for them;
+- **payment methods**: what came in per method — each sale's payment rows
+  (:class:`~langganan.sales.models.TransactionPayment`: a split sale counts its QRIS part as
+  QRIS and its cash part as cash), refunds taken off, plus the tab payments taken that day by
+  their method; store credit used and what went on the tab (kasbon) are shown as their own
+  lines, since no money came in for them. A sale without payment rows (one written straight
+  into the table, not through the checkout or an import) counts its total less what store
+  credit and the tab paid for its ``payment_method``;
+- **split sales**: the sales paid with more than one method;
 - **points** issued (earned on the day's sales, referral rewards they triggered) and redeemed
   on them;
 - **vouchers** used on the day's sales (not given back by a refund) and their discount;
@@ -39,12 +43,19 @@ from langganan.loyalty.models import (
     TabPayment,
     VoucherRedemption,
 )
-from langganan.sales.models import Transaction, TransactionKind
+from langganan.sales.models import (
+    PaymentMethod,
+    Transaction,
+    TransactionKind,
+    TransactionPayment,
+)
 
 ZERO = Decimal("0")
 #: the lines of the payment table that are not money coming in
 STORE_CREDIT = "store_credit_used"
 TAB = "tab_charged"
+#: payment rows that are no money coming in (shown as store credit used and put on tabs)
+NOT_MONEY_IN = {PaymentMethod.STORE_CREDIT.value, PaymentMethod.TAB.value}
 
 
 @dataclass
@@ -63,6 +74,7 @@ class Figures:
     voucher_discount: Decimal = ZERO
     tab_charged: Decimal = ZERO
     tab_paid: Decimal = ZERO
+    split_count: int = 0
 
     @property
     def net_sales(self) -> Decimal:
@@ -92,6 +104,7 @@ class Figures:
             "voucher_discount",
             "tab_charged",
             "tab_paid",
+            "split_count",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for method, amount in other.received.items():
@@ -155,6 +168,13 @@ def day_summary(*, merchant: Merchant, day: date, outlet: Outlet | None = None) 
         sales.values_list("pk", "kind", "outlet_id", "recorded_by_id", "total", "payment_method")
     )
     group_of: dict[int, tuple[int | None, int | None]] = {}
+    paid_by: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    sale_ids = [pk for pk, kind, *_rest in transactions if kind == TransactionKind.SALE]
+    if sale_ids:
+        for transaction_id, method, amount in TransactionPayment.objects.filter(
+            transaction_id__in=sale_ids
+        ).values_list("transaction_id", "method", "amount"):
+            paid_by[transaction_id].append((method, amount))
     for pk, kind, outlet_id, user_id, total, method in transactions:
         key = (outlet_id, user_id)
         group_of[pk] = key
@@ -165,7 +185,13 @@ def day_summary(*, merchant: Merchant, day: date, outlet: Outlet | None = None) 
         else:
             figures.refunds_count += 1
             figures.refunds_total += total
-        figures.received[method] += total  # the tab and store credit parts come off below
+        if pk in paid_by:  # the payment rows: money per method (store credit and tab apart)
+            figures.split_count += len(paid_by[pk]) > 1
+            for paid_method, amount in paid_by[pk]:
+                if paid_method not in NOT_MONEY_IN:
+                    figures.received[paid_method] += amount
+        else:  # a refund, or a sale without rows: the tab and store credit parts come off below
+            figures.received[method] += total
 
     # the ledger of the day's sales and refunds: points, store credit, tab
     ids = list(group_of)
@@ -191,10 +217,12 @@ def day_summary(*, merchant: Merchant, day: date, outlet: Outlet | None = None) 
                         figures.points_redeemed -= int(amount)  # given back
             elif account_kind == "credit" and journal_kind == JournalKind.CREDIT_SPEND:
                 figures.store_credit_used += -amount
-                figures.received[method] += amount  # (negative) not money in
+                if transaction_id not in paid_by:
+                    figures.received[method] += amount  # (negative) not money in
             elif account_kind == "tab" and journal_kind == JournalKind.TAB_CHARGE:
                 figures.tab_charged += -amount
-                figures.received[method] += amount
+                if transaction_id not in paid_by:
+                    figures.received[method] += amount
             elif account_kind == "tab" and journal_kind == JournalKind.REVERSAL:
                 figures.tab_charged -= amount  # a refund credited back to the tab
                 figures.received[method] += amount  # ... so no money went out

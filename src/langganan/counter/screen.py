@@ -8,14 +8,14 @@ The screen writes nothing itself: a sale goes through :func:`langganan.loyalty.c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
@@ -25,7 +25,7 @@ from langganan.customers.models import Customer
 from langganan.loyalty import checkout as co
 from langganan.loyalty.models import CheckoutRecord, Program
 from langganan.loyalty.vouchers import VoucherRefused
-from langganan.sales.models import LineItem, Product, Transaction
+from langganan.sales.models import LineItem, Product, Transaction, TransactionPayment
 
 #: the menu is ranked by the quantity sold over this many days, recomputed at most this often
 MENU_RANK_DAYS = 90
@@ -37,6 +37,8 @@ NAME_MIN_LENGTH = 2
 #: the prefix of the idempotency keys of the counter's baskets
 KEY_PREFIX = "kasir-"
 KEY_PATTERN = re.compile(r"^kasir-[0-9a-f]{32}$")
+#: a split whose second part leaves nothing for the first method (the counter's own refusal)
+ERR_SPLIT_TOO_MUCH = "the second payment (Rp {amount}) must be less than the Rp {due} to be paid"
 
 
 # -- the menu ----------------------------------------------------------------------------------
@@ -100,9 +102,22 @@ def looks_like_a_name(query: str) -> bool:
 
 
 def open_complaints(*, merchant: Merchant, customer: Customer) -> list[Any]:
-    """The customer's open complaints, for the card. Complaints do not exist yet (issue 19,
-    ``care/``): this hook returns none until they do, and the card then shows them."""
-    return []
+    """The customer's open complaints (langganan.care), newest first, for the card: each
+    reads ``#12 · Waktu tunggu · 3 Des``."""
+    from langganan.care.models import OPEN_STATUSES, Complaint
+    from langganan.loyalty.members import merchant_zone
+
+    zone = merchant_zone(merchant)
+    rows = (
+        Complaint.objects.filter(merchant=merchant, customer=customer, status__in=OPEN_STATUSES)
+        .select_related("category")
+        .order_by("-created_at", "-pk")[:3]
+    )
+    return [
+        f"#{c.pk} · {c.category.name} · "
+        + formats.date_format(timezone.localtime(c.created_at, zone), "j M")
+        for c in rows
+    ]
 
 
 # -- the time since the last visit --------------------------------------------------------------
@@ -178,6 +193,7 @@ class RecordedSale:
     sale: Transaction
     lines: list[LineItem]
     customer: Customer | None
+    payments: list[TransactionPayment] = field(default_factory=list)
 
 
 def sale_by_key(*, merchant: Merchant, key: str) -> RecordedSale | None:
@@ -198,6 +214,7 @@ def sale_by_key(*, merchant: Merchant, key: str) -> RecordedSale | None:
         sale=sale,
         lines=list(sale.items.all()),
         customer=sale.customer,
+        payments=list(sale.payments.all()),
     )
 
 
@@ -251,6 +268,21 @@ def _messages() -> list[tuple[re.Pattern[str], str]]:
         ),
         (_pattern(co.ERR_CREDIT_NEGATIVE), gettext_noop("Amounts must not be negative.")),
         (
+            _pattern(ERR_SPLIT_TOO_MUCH),
+            gettext_noop(
+                "The second payment (%(amount)s) must be less than the %(due)s to be paid: the "
+                "rest is paid with the first method."
+            ),
+        ),
+        (
+            _pattern(co.ERR_PAYMENTS_SUM),
+            gettext_noop("The payments add up to %(paid)s, but %(due)s is to be paid."),
+        ),
+        (
+            _pattern(co.ERR_NOTE_TOO_LONG),
+            gettext_noop("The note is too long (at most %(max)s characters)."),
+        ),
+        (
             _pattern(co.ERR_KEY_REUSED),
             gettext_noop("This basket was already paid with other items. Start a new sale."),
         ),
@@ -261,7 +293,7 @@ def _messages() -> list[tuple[re.Pattern[str], str]]:
     ]
 
 
-_MONEY_FIELDS = {"available", "balance", "total", "amount"}
+_MONEY_FIELDS = {"available", "balance", "total", "amount", "paid", "due"}
 
 
 def _money_text(value: str) -> str:

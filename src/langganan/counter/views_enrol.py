@@ -121,7 +121,7 @@ def enrol_check(request, slug: str):
     customer = Customer.objects.filter(merchant=merchant, phone=e164).first()
     if customer is None:
         return JsonResponse({"valid": True, "known": False})
-    lookup = reverse("web:customer_lookup", kwargs={"slug": slug})
+    lookup = reverse("customers:customer_lookup", kwargs={"slug": slug})
     return JsonResponse(
         {
             "valid": True,

@@ -1,6 +1,10 @@
 """The counter screen (kasir): find the customer, their card, the basket, record the sale and
 show the receipt. Views parse the form, call one selector or the checkout service, and render.
 
+Payment: one method for the rest of the bill (kasbon — ``tab`` — puts it on the customer's tab),
+or "Bagi pembayaran": a second method and the amount it pays, the rest going to the first (half
+QRIS, half tunai; part on the tab, the rest in cash). The basket's note is kept with the sale.
+
 The page works as plain server-rendered forms; ``counter/screen.js`` only saves round trips
 (a product tap fills the basket in the page, the menu filters as you type, the member QR is
 scanned with the camera where the browser can). The basket lives in the form itself, with its
@@ -23,14 +27,21 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from langganan.campaigns.channels.manual import wa_me_link
-from langganan.core.errors import LanggananError, NotFound
+from langganan.core.errors import InvalidInput, LanggananError, NotFound
 from langganan.core.models import Membership, Merchant, Outlet, Role
 from langganan.core.money import format_rupiah
 from langganan.core.selectors import merchants_for_user
 from langganan.customers.models import Customer
 from langganan.customers.selectors import customer_lookup_exact
 from langganan.loyalty.cashier import CustomerCard, customer_card_get
-from langganan.loyalty.checkout import BasketLine, CheckoutRequest, checkout, checkout_quote
+from langganan.loyalty.checkout import (
+    NOTE_MAX_LENGTH,
+    BasketLine,
+    CheckoutRequest,
+    Payment,
+    checkout,
+    checkout_quote,
+)
 from langganan.loyalty.members import program_of
 from langganan.privacy import audit
 from langganan.sales.models import PaymentMethod, Product
@@ -46,6 +57,7 @@ from langganan.web.access import (
 from langganan.web.permissions import PERMISSIONS
 
 from .screen import (
+    ERR_SPLIT_TOO_MUCH,
     KEY_PREFIX,
     RecordedSale,
     customers_by_name,
@@ -61,16 +73,11 @@ from .screen import (
 )
 
 SEARCH_MAX_LENGTH = 100
-NOTE_MAX_LENGTH = 200
 QUANTITY_MAX = Decimal("999")
 CANDIDATES_KEY = "counter:candidates:{merchant_id}"
-#: the basket's note is no part of the sale's record: the session keeps the latest baskets'
-#: notes for their receipts
-NOTES_KEPT = 20
 OUTLET_KEY = "counter:outlet:{merchant_id}"
-#: "kasbon": the rest of the bill goes on the customer's tab (recorded as a cash sale whose
-#: cash part is nothing: the tab is in the ledger)
-TAB = "tab"
+#: "kasbon": the rest of the bill goes on the customer's tab (its own payment method)
+TAB = PaymentMethod.TAB.value
 PAYMENT_CHOICES = [
     (PaymentMethod.CASH, gettext_lazy("Cash")),
     (PaymentMethod.QRIS, "QRIS"),
@@ -101,7 +108,14 @@ class Basket:
     voucher: str = ""
     credit: Decimal = Decimal("0")
     tab: Decimal = Decimal("0")
+    #: "Bagi pembayaran": the second method and the amount it pays ("" and 0: no split)
+    split_method: str = ""
+    split_amount: Decimal = Decimal("0")
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def split(self) -> bool:
+        return bool(self.split_method) and self.split_amount > 0
 
     def add(self, product_id: int, quantity: Decimal = Decimal("1")) -> None:
         self.lines[product_id] = min(
@@ -146,15 +160,19 @@ def basket_from_post(post, menu: dict[int, Product]) -> Basket:
     basket = Basket(
         key=post.get("key", "").strip(),
         customer_id=int(customer) if customer.isdigit() else None,
-        note=post.get("note", "").strip()[:NOTE_MAX_LENGTH],
+        note=" ".join(post.get("note", "").split())[:NOTE_MAX_LENGTH],
         method=post.get("method", PaymentMethod.CASH),
         points=_int(post.get("points")),
         voucher=post.get("use_voucher", post.get("voucher", "")).strip().upper()[:32],
         credit=_decimal(post.get("credit")),
         tab=_decimal(post.get("tab")),
+        split_method=post.get("split_method", "").strip(),
+        split_amount=max(_decimal(post.get("split_amount")), Decimal("0")),
     )
     if basket.method not in PAYMENT_VALUES:
         basket.method = PaymentMethod.CASH
+    if basket.split_method not in PAYMENT_VALUES or basket.split_method == basket.method:
+        basket.split_method = ""
     for name, value in post.items():
         if name.startswith("q") and name[1:].isdigit() and int(name[1:]) in menu:
             quantity = _quantity(value)
@@ -172,26 +190,48 @@ def basket_from_post(post, menu: dict[int, Product]) -> Basket:
     return basket
 
 
-def _request_for(basket: Basket, *, tab: Decimal | None = None, points: int | None = None):
+def _request_for(
+    basket: Basket,
+    *,
+    tab: Decimal | None = None,
+    points: int | None = None,
+    method: str | None = None,
+    payments: tuple[Payment, ...] = (),
+):
     return CheckoutRequest(
         lines=[BasketLine(product_id=pk, quantity=qty) for pk, qty in basket.lines.items()],
-        payment_method=PaymentMethod.CASH if basket.method == TAB else basket.method,
+        payment_method=basket.method if method is None else method,
         customer_id=basket.customer_id,
         voucher_codes=[basket.voucher] if basket.voucher else [],
         points_to_redeem=basket.points if points is None else points,
         store_credit=basket.credit,
         tab_charge=basket.tab if tab is None else tab,
+        payments=payments,
+        note=basket.note,
     )
 
 
 def checkout_request(*, merchant: Merchant, basket: Basket) -> CheckoutRequest:
-    """The checkout request of the basket. Kasbon puts everything left after store credit on
-    the tab (priced by the service's own quote)."""
-    if basket.method != TAB:
+    """The checkout request of the basket. Kasbon (``tab``) puts everything left after store
+    credit and the tab field on the tab (the service does). A split pays ``split_amount`` with
+    the second method and what is left of the amount due (priced by the service's own quote)
+    with the first; a second part as large as the amount due is refused."""
+    if not basket.split:
         return _request_for(basket)
-    quote = checkout_quote(merchant=merchant, request=_request_for(basket, tab=Decimal("0")))
-    rest = Decimal(quote["total"]) - Decimal(quote["paid"]["store_credit"])
-    return _request_for(basket, tab=max(rest, Decimal("0")))
+    quote = checkout_quote(
+        merchant=merchant, request=_request_for(basket, method=PaymentMethod.CASH)
+    )
+    due = Decimal(quote["paid"]["payment_method"])
+    amount = basket.split_amount.quantize(Decimal("0.01"))
+    if amount >= due:
+        raise InvalidInput(ERR_SPLIT_TOO_MUCH.format(amount=amount, due=due), field="split_amount")
+    return _request_for(
+        basket,
+        payments=(
+            Payment(method=basket.method, amount=due - amount),
+            Payment(method=basket.split_method, amount=amount),
+        ),
+    )
 
 
 # -- who, where --------------------------------------------------------------------------------
@@ -309,6 +349,7 @@ def _render(
         "subtotal": sum((line["amount"] for line in lines), Decimal("0")),
         "quote": quote,
         "payment_choices": PAYMENT_CHOICES,
+        "note_max_length": NOTE_MAX_LENGTH,
         "q": q,
         "results": results,
         "not_found": not_found,
@@ -485,7 +526,6 @@ def sale(request, slug: str):
             basket.key = new_key()
         basket.errors.append(refusal_message(exc))
         return _render(request, merchant, membership, basket=basket, status=422)
-    _note_keep(request, basket)
     return redirect("counter:receipt", slug=merchant.slug, key=basket.key)
 
 
@@ -498,20 +538,22 @@ def _same_basket(recorded: RecordedSale, basket: Basket) -> bool:
     return recorded.sale.customer_id == basket.customer_id and lines == basket.lines
 
 
-def _note_keep(request, basket: Basket) -> None:
-    """Keep the basket's note in the session for its receipt (the latest few baskets only)."""
-    if not basket.note:
-        return
-    notes = request.session.get("counter:notes", {})
-    notes[basket.key] = basket.note
-    request.session["counter:notes"] = dict(list(notes.items())[-NOTES_KEPT:])
-
-
-def _note_of(request, key: str) -> str:
-    return request.session.get("counter:notes", {}).get(key, "")
-
-
 # -- the receipt -------------------------------------------------------------------------------
+
+
+def payment_label(method: str) -> str:
+    """A payment method as the counter names it, in the active language."""
+    labels = dict(PAYMENT_CHOICES)
+    labels[PaymentMethod.STORE_CREDIT] = gettext_lazy("Store credit")
+    if method in labels:
+        return str(labels[method])
+    return str(dict(PaymentMethod.choices).get(method, method))
+
+
+def _payment_rows(recorded: RecordedSale) -> list[tuple[str, Decimal]]:
+    """How the sale was paid, (label, amount) per method: its payment rows, in the order the
+    checkout wrote them (money first, then store credit, then the tab)."""
+    return [(payment_label(p.method), p.amount) for p in recorded.payments]
 
 
 def _receipt_text(merchant: Merchant, recorded: RecordedSale, greeting: str, note: str = "") -> str:
@@ -529,10 +571,10 @@ def _receipt_text(merchant: Merchant, recorded: RecordedSale, greeting: str, not
     if note:
         rows.append(_("Note: %(note)s") % {"note": note})
     rows.append(_("Total %(amount)s") % {"amount": format_rupiah(Decimal(result["total"]))})
-    if Decimal(result["paid"]["tab"]):
-        rows.append(
-            _("On the tab %(amount)s") % {"amount": format_rupiah(Decimal(result["paid"]["tab"]))}
-        )
+    payments = _payment_rows(recorded)
+    if len(payments) > 1 or Decimal(result["paid"]["tab"]):
+        for label, amount in payments:
+            rows.append(f"{label} {format_rupiah(amount)}")
     balances = result.get("balances")
     if balances is not None and result.get("member"):
         rows.append(
@@ -589,8 +631,9 @@ def receipt(request, slug: str, key: str):
         "credit_paid": Decimal(result["paid"]["store_credit"]),
         "method_paid": Decimal(result["paid"]["payment_method"]),
         "method_label": dict(PAYMENT_CHOICES).get(recorded.sale.payment_method, ""),
-        "note": _note_of(request, key),
-        "receipt_text": _receipt_text(merchant, recorded, greeting, _note_of(request, key)),
+        "payments": _payment_rows(recorded),
+        "note": recorded.sale.note,
+        "receipt_text": _receipt_text(merchant, recorded, greeting, recorded.sale.note),
         "whatsapp": bool(recorded.customer and recorded.customer.phone),
         "new_sale_url": reverse("counter:screen", kwargs={"slug": merchant.slug}) + "?baru=1",
     }
@@ -608,5 +651,5 @@ def receipt_whatsapp(request, slug: str, key: str):
     if recorded.customer is None or not recorded.customer.phone:
         raise Http404
     greeting = _greeting(merchant, recorded.customer)
-    text = _receipt_text(merchant, recorded, greeting, _note_of(request, key))
+    text = _receipt_text(merchant, recorded, greeting, recorded.sale.note)
     return HttpResponseRedirect(wa_me_link(recorded.customer.phone, text))

@@ -368,6 +368,7 @@ RECEIVED_LABELS = {
     "e_wallet": gettext_lazy("E-wallet"),
     "bank_transfer": gettext_lazy("Bank transfer"),
     "store_credit": gettext_lazy("Store credit"),
+    "tab": gettext_lazy("Tab"),
     "unknown": gettext_lazy("Not recorded (import)"),
 }
 SOURCE_LABELS = {

@@ -53,7 +53,7 @@ from langganan.core.models import Merchant
 from langganan.customers.models import ConsentEvent, Customer
 from langganan.demo.simulation import JAKARTA
 from langganan.loyalty.models import Voucher, VoucherKind, VoucherRedemption
-from langganan.sales.models import LineItem, Product, Transaction
+from langganan.sales.models import LineItem, Product, Transaction, TransactionPayment
 
 HISTORY_DAYS = 120
 LAPSED_AFTER_DAYS = 60
@@ -423,6 +423,10 @@ def _response_sale(rng, merchant, outlet, customer, voucher, at, products, numbe
         item_count=len(basket),
         external_id=f"{outlet.code}-{at:%y%m%d}-K{number:04d}",
     )
+    if sale.total > 0:
+        TransactionPayment.objects.create(
+            transaction=sale, method=sale.payment_method, amount=sale.total
+        )
     left = discount
     lines = []
     for p in basket:

@@ -31,13 +31,21 @@ from langganan.core.models import Membership, Merchant, Role
 from langganan.core.services import merchant_create, outlet_create, staff_user_create
 from langganan.customers.models import ConsentEvent, Customer
 from langganan.demo import menu
+from langganan.demo.btyd import PurchaseParams
 from langganan.demo.campaigns import demo_campaigns_build, demo_campaigns_delete
+from langganan.demo.care import demo_care_build, demo_care_delete
 from langganan.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_SEED
 from langganan.demo.loyalty import DemoIds, demo_loyalty_build, demo_loyalty_delete
 from langganan.demo.models import DemoLogin, DemoMerchant
 from langganan.demo.simulation import OUTLETS, DemoDataset, simulate_demo
 from langganan.demo.truth import write_dataset_truth
-from langganan.sales.models import LineItem, Product, ProductCategory, Transaction
+from langganan.sales.models import (
+    LineItem,
+    Product,
+    ProductCategory,
+    Transaction,
+    TransactionPayment,
+)
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Kopi Langganan"
@@ -88,15 +96,19 @@ def demo_merchant_build(
     end: date,
     replace: bool = False,
     truth_path: str | Path | None = None,
+    params: PurchaseParams | None = None,
 ) -> DemoBuild:
-    """Build the demo café; an existing merchant is left alone unless ``replace``."""
+    """Build the demo café; an existing merchant is left alone unless ``replace``.
+
+    ``params``: the customers' purchase and dropout rates (the demo's defaults when None; a
+    benchmark asks for busier customers to reach its number of transactions)."""
     started = clock.perf_counter()
     existing = Merchant.objects.filter(slug=slug).first()
     if existing is not None and not is_demo_merchant(existing):
         raise Conflict(ERR_NOT_A_DEMO_MERCHANT.format(slug=slug), field="slug")
     if existing is not None and not replace:
         return DemoBuild(merchant=existing, built=False)
-    dataset = simulate_demo(n_customers=n_customers, seed=seed, end=end)
+    dataset = simulate_demo(n_customers=n_customers, seed=seed, end=end, params=params)
     with transaction.atomic():
         if existing is not None:
             demo_merchant_delete(merchant=existing)
@@ -105,6 +117,7 @@ def demo_merchant_build(
         counts, ids = _write(merchant, dataset)
         loyalty = demo_loyalty_build(merchant=merchant, dataset=dataset, ids=ids)
         campaigns = demo_campaigns_build(merchant=merchant, end=end, seed=seed)
+        demo_care_build(merchant=merchant, end=end, seed=seed)
     truth_rows = write_dataset_truth(truth_path, dataset) if truth_path else None
     return DemoBuild(
         merchant=merchant,
@@ -129,6 +142,7 @@ def demo_merchant_delete(*, merchant: Merchant) -> None:
     """
     from langganan.api.models import ApiKey
 
+    demo_care_delete(merchant=merchant)  # its recoveries protect vouchers and the ledger
     demo_campaigns_delete(merchant=merchant)
     demo_loyalty_delete(merchant=merchant)
     ApiKey.objects.filter(merchant=merchant).delete()  # it protects the outlet
@@ -334,6 +348,18 @@ def _write(merchant: Merchant, dataset: DemoDataset) -> tuple[dict[str, int], De
         batch_size=BATCH_SIZE,
     )
     sale_ids = _ids(sales, Transaction, merchant, "external_id")
+    # how each sale was paid: one row of its method (the payments table is the truth for the
+    # payment mix)
+    TransactionPayment.objects.bulk_create(
+        [
+            TransactionPayment(
+                transaction_id=sale_id, method=t.payment_method, amount=_money(t.total)
+            )
+            for sale_id, t in zip(sale_ids, dataset.transactions, strict=True)
+            if _money(t.total) > 0
+        ],
+        batch_size=BATCH_SIZE,
+    )
 
     lines = []
     for sale_id, txn in zip(sale_ids, dataset.transactions, strict=True):

@@ -55,8 +55,8 @@ def serving_get(request, merchant: Merchant) -> int | None:
 
 
 def start_url(merchant: Merchant, membership: Membership) -> str:
-    """Where the role starts: the customer list, or the counter (kasir) for a cashier."""
-    name = "web:customer_list" if membership.role != Role.CASHIER else "counter:screen"
+    """Where the role starts: the overview (Ringkasan), or the counter (kasir) for a cashier."""
+    name = "web:merchant_home" if membership.role != Role.CASHIER else "counter:screen"
     return reverse(name, kwargs={"slug": merchant.slug})
 
 

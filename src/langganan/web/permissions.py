@@ -11,7 +11,7 @@ The roles (``Membership.role``):
   settings and staff;
 - **manager** (manajer): everything else — customers, campaigns, insights, jobs;
 - **cashier** (kasir): the counter and the one customer they are serving: found by an exact
-  phone number or member code (``web:customer_lookup``, or the counter ``counter:screen``,
+  phone number or member code (``customers:customer_lookup``, or the counter ``counter:screen``,
   which also names at most ten customers whose name starts with what was typed, phone
   masked, to pick one), then that customer's page and card, with the phone number and e-mail
   masked and the address hidden. No customer list, no
@@ -62,7 +62,7 @@ MANAGERS_READ_OWNERS_WRITE = Rule(
     writers=frozenset({Role.OWNER}),
     label="owner, manager (read); owner (write)",
 )
-#: the cashier: only the customer found with web:customer_lookup
+#: the cashier: only the customer found with customers:customer_lookup
 SERVED = Rule(
     frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER}),
     served_only=frozenset({Role.CASHIER}),
@@ -71,8 +71,9 @@ SERVED = Rule(
 
 #: dashboard pages under /m/<merchant>/, by URL name (namespace:name)
 PERMISSIONS: dict[str, Rule] = {
-    # the start of the merchant's dashboard: the customer list, or the counter for a cashier
-    "web:merchant_home": STAFF,
+    # the overview (Ringkasan, langganan.insights.views.overview) at /m/<merchant>/: where owners
+    # and managers start; a cashier starts at the counter and may not open it
+    "web:merchant_home": MANAGERS,
     # the counter (kasir): find the customer (a cashier picks only from their own search),
     # the card of the customer being served, the basket, the sale and its receipt
     "counter:screen": STAFF,
@@ -81,13 +82,34 @@ PERMISSIONS: dict[str, Rule] = {
     "counter:receipt": STAFF,
     "counter:receipt_whatsapp": STAFF,
     # customers
-    "web:customer_lookup": STAFF,
-    "web:customer_list": MANAGERS,
-    "web:customer_detail": SERVED,
-    "web:member_card": SERVED,
-    "web:member_card_image": SERVED,
+    "customers:customer_lookup": STAFF,
+    "customers:customer_list": MANAGERS,
+    # a file of personal data leaves the system: the owner's decision (and audited)
+    "customers:customer_list_export": OWNERS,
+    "data:export": OWNERS,
+    # set-up: what is done and what is next, outlets, the loyalty program
+    "setup:checklist": OWNERS,
+    "setup:outlet_add": OWNERS,
+    "loyalty:program": OWNERS,
+    "loyalty:tiers": OWNERS,
+    "data:export_file": OWNERS,
+    "data:export_download": OWNERS,
+    # import from the browser: upload, preview, dry run, the import and its result
+    "data:import": OWNERS,
+    "data:import_job": OWNERS,
+    "data:import_status": OWNERS,
+    "data:import_cancel": OWNERS,
+    "data:import_errors": OWNERS,
+    "data:import_rejects": OWNERS,
+    "customers:customer_detail": SERVED,
+    "customers:member_card": SERVED,
+    "customers:member_card_image": SERVED,
     # campaigns: they show customers (samples, previews, recipients)
     "campaigns_web:campaign_list": MANAGERS,
+    # message channels: the provider accounts, their secrets and prices
+    "campaigns_web:channels": OWNERS,
+    "campaigns_web:channel_save": OWNERS,
+    "campaigns_web:channel_test": OWNERS,
     "campaigns_web:campaign_create": MANAGERS,
     "campaigns_web:campaign_detail": MANAGERS,
     "campaigns_web:campaign_preview": MANAGERS,
@@ -104,6 +126,13 @@ PERMISSIONS: dict[str, Rule] = {
     "campaigns:manual_open": MANAGERS,
     # insights and jobs
     "insights:accuracy": MANAGERS,
+    # the target market and the customer map against it; is the CRM worth its cost (and the
+    # acquisition spend and recomputing behind it): owners and managers
+    "insights:target": MANAGERS,
+    "insights:market": MANAGERS,
+    "insights:worth": MANAGERS,
+    "insights:worth_refresh": MANAGERS,
+    "insights:worth_spend": MANAGERS,
     "jobs:list": MANAGERS,
     "jobs:run": MANAGERS,
     # personal data (UU PDP): correcting is a manager's job too; exports, erasure, the audit
@@ -126,6 +155,7 @@ PERMISSIONS: dict[str, Rule] = {
     # staff: who may log in, and lifting a locked login (langganan.staff)
     "staff:list": OWNERS,
     "staff:unlock": OWNERS,
+    "staff:add": OWNERS,
     "staff:two_factor": OWNERS,
     # the counter: enrolling a member (cashiers enrol); the sign-up posters of the outlets
     "counter:enrol": STAFF,
@@ -134,6 +164,30 @@ PERMISSIONS: dict[str, Rule] = {
     "counter:poster_list": MANAGERS,
     "counter:poster": MANAGERS,
     "counter:poster_renew": MANAGERS,
+    # complaints (langganan.care): the queue, a complaint and its actions, the categories —
+    # owners and managers; a cashier may record one for the customer being served (the URL's
+    # ``pk``), and sees no complaint page
+    "care:complaint_list": MANAGERS,
+    "care:complaint_create": MANAGERS,
+    "care:complaint_create_for": SERVED,
+    "care:complaint_detail": MANAGERS,
+    "care:complaint_note": MANAGERS,
+    "care:complaint_status": MANAGERS,
+    "care:complaint_assign": MANAGERS,
+    "care:complaint_recover": MANAGERS,
+    "care:complaint_reply": MANAGERS,
+    # a complaint's photos (added and shown to owners and managers only) and its refund
+    "care:complaint_photo_add": MANAGERS,
+    "care:complaint_photo": MANAGERS,
+    "care:complaint_refund": MANAGERS,
+    "care:categories": MANAGERS,
+    # messages customers sent back by WhatsApp or SMS (names and numbers), one made a complaint
+    "care:inbound_list": MANAGERS,
+    "care:inbound_complaint": MANAGERS,
+    # feedback after a visit: the answers with their customers, the scores
+    "care:feedback_list": MANAGERS,
+    # the figures of a period: volumes, times, CSAT/NPS, what became of complainers
+    "care:figures": MANAGERS,
 }
 
 #: URLs outside /m/<merchant>/ that anyone may reach, and what protects them instead
@@ -150,6 +204,8 @@ PUBLIC: dict[str, str] = {
     "counter:signup_thanks": "an outlet's random sign-up token; the same page for everyone",
     "counter:signup_privacy": "an outlet's random sign-up token; the merchant's privacy notice",
     "counter:card": "the member's own signed token (sent to them by WhatsApp)",
+    "care:feedback": "the sale's signed token; one answer per sale, honeypot, limit per IP",
+    "setup:start": "a logged-in account that may create businesses (langganan owner create)",
 }
 
 #: Django admin (/admin/): Django's own rule, is_staff users only; merchants' staff are not
@@ -169,6 +225,8 @@ API_PERMISSIONS: dict[str, str] = {
     "POST /transactions/batch": POS_KEY,
     "POST /transactions/{transaction_id}/refunds": POS_KEY,
     "POST /vouchers/{code}/validate": POS_KEY,
+    "POST /complaints": POS_KEY,
+    "POST /feedback": POS_KEY,
 }
 #: the API's documentation, open to anyone, and its root (a JSON 404)
 API_PUBLIC = ("openapi.json", "docs", "")

@@ -152,7 +152,7 @@ def test_message_to_a_customer_who_withdrew_is_suppressed_not_sent(merchant):
 # --- staff pages ---------------------------------------------------------------------------------
 
 
-def test_managers_see_the_queue_with_name_phone_and_link(client, merchant):
+def test_managers_see_the_queue_with_name_phone_and_message(client, merchant):
     log_in_member(client, merchant, role="manager")
     rina = consenting_customer(merchant, full_name="Rina Wati", phone="+6281234567890")
     queued_message(rina, body="Halo Kak Rina, es teh manis gratis hari ini!")
@@ -164,7 +164,7 @@ def test_managers_see_the_queue_with_name_phone_and_link(client, merchant):
     html = response.content.decode()
     assert "Rina Wati" in html
     assert "0812-3456-7890" in html
-    assert "https://wa.me/6281234567890?text=Halo%20Kak%20Rina" in html
+    assert "Halo Kak Rina, es teh manis gratis hari ini!" in html
     assert "Orang Lain" not in html
     assert "WhatsApp manual" in html  # Indonesian first
     assert "Kirim lewat WhatsApp" in html

@@ -70,8 +70,12 @@ def test_the_requeue_action_sends_failed_and_unknown_messages_again_only(admin_c
     assert (unknown.status, unknown.attempts) == (MessageStatus.QUEUED, 0)
     assert (failed.status, failed.attempts) == (MessageStatus.QUEUED, 0)
     assert sent.status == MessageStatus.SENT
-    assert "2 messages queued again." in notes
-    assert "1 messages skipped: only failed or unknown ones can be sent again." in notes
+    # The admin speaks the site's language (Bahasa Indonesia by default).
+    assert "2 pesan diantrekan lagi." in notes
+    assert (
+        "1 pesan dilewati: hanya pesan yang gagal atau tidak diketahui yang bisa dikirim lagi."
+        in notes
+    )
 
 
 @pytest.mark.parametrize("model", ["channelaccount", "messagingpolicy"])

@@ -137,3 +137,21 @@ def test_anonymous_is_sent_to_login(client, merchant, name):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_the_list_names_each_audiences_filters_in_words_and_counts_it(client, merchant, member):
+    """Issue 20, point 6: no raw filter key (``lifecycle``) and a customer count."""
+    from langganan.campaigns.models import Audience
+    from tests.campaigns.core.conftest import insight_for
+    from tests.factories import CustomerFactory
+
+    for stage in ("lapsed", "lapsed", "loyal"):
+        insight_for(CustomerFactory(merchant=merchant), lifecycle=stage, p_alive=0.5)
+    Audience.objects.create(merchant=merchant, name="Tidur", filters={"lifecycle": ["lapsed"]})
+
+    response = client.get(reverse("campaigns_web:audience_list", args=[merchant.slug]))
+
+    html = response.content.decode()
+    assert "<code>lifecycle</code>" not in html
+    assert "Tidur</strong>" in html
+    assert [a.size for a in response.context["audiences"]] == [2]

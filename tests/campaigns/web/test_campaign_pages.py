@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -88,6 +89,22 @@ def test_detail_shows_the_report(client, merchant, member, campaign):
     assert report.treated.n == 3
     assert report.cost.total == Decimal("700")
     assert report.incremental_revenue == Decimal("45000")
+
+
+def test_the_report_shows_phone_numbers_as_the_customer_list_does(
+    client, merchant, member, campaign
+):
+    """One display format everywhere (issue 20, point 7): 0812-3456-7890, never +62…"""
+    from langganan.campaigns.models import Message
+    from langganan.core.phones import format_phone
+
+    html = client.get(url("campaign_detail", merchant, pk=campaign.pk)).content.decode()
+
+    phones = [m.to for m in Message.objects.filter(campaign=campaign) if m.to.startswith("+62")]
+    assert phones
+    for phone in phones:
+        assert phone not in html
+        assert format_phone(phone) in html
 
 
 def test_owner_sees_activate_and_cashier_not_even_the_campaign(client, merchant, campaign):
@@ -207,6 +224,37 @@ def test_create_saves_a_draft(client, merchant, member):
     assert (campaign.kind, campaign.status, campaign.audience) == ("birthday", "draft", audience)
     assert (campaign.bonus_points, campaign.days_before) == (50, 3)
     assert campaign.holdout_percent == Decimal("10")
+
+
+def test_the_form_speaks_indonesian_dates_and_names_vouchers_by_what_they_give(
+    client, merchant, member
+):
+    """Issue 20, points 6 and 8: no mm/dd/yyyy, no voucher codes in the form."""
+    from langganan.loyalty.models import Voucher
+
+    template = TemplateFactory(merchant=merchant)
+    Voucher.objects.create(
+        merchant=merchant,
+        code="TPL-ULTAH",
+        name="Ulang tahun: potongan Rp 15.000",
+        is_template=True,
+        value=Decimal("15000"),
+    )
+
+    page = client.get(url("campaign_create", merchant)).content.decode()
+
+    assert "Ulang tahun: potongan Rp 15.000" in page
+    assert "TPL-ULTAH" not in page
+    assert 'type="datetime-local"' not in page
+    assert 'placeholder="31/12/2026 09:00"' in page
+
+    client.post(
+        url("campaign_create", merchant),
+        form_data(template, name="Siaran", kind="broadcast", send_at="05/01/2027 09:30"),
+    )
+    campaign = Campaign.objects.get(merchant=merchant, name="Siaran")
+    local = timezone.localtime(campaign.send_at, ZoneInfo("Asia/Jakarta"))
+    assert (local.year, local.month, local.day, local.hour, local.minute) == (2027, 1, 5, 9, 30)
 
 
 def test_create_shows_domain_errors_on_the_form(client, merchant, member):

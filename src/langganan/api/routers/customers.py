@@ -80,6 +80,8 @@ def render_card(card: CustomerCard) -> dict:
         "clv_high": _money_or_none(card.clv_high),
         "clv_note": card.clv_note or None,
         "evidence": card.evidence or None,
+        "open_complaints": card.open_complaints,
+        "last_rating": card.last_rating,
     }
 
 

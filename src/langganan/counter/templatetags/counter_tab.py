@@ -21,3 +21,11 @@ def source_label(source: str) -> str:
     from langganan.counter.views_tab import SOURCE_LABELS
 
     return str(SOURCE_LABELS.get(source, source))
+
+
+@register.filter
+def payment_label(method: str) -> str:
+    """A payment method of a sale as the counter names it, in the active language."""
+    from langganan.counter.views_sale import payment_label as label
+
+    return label(method)

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _lazy
 
 from langganan.core.money import format_rupiah
 from langganan.core.phones import format_phone
@@ -71,6 +72,43 @@ def stage_label(code) -> str:
     from langganan.analytics.labels import label
 
     return label(str(code), _language(), kind="stage") if code else "–"
+
+
+#: how customers and consents arrive, as the dashboard names them (a source is free text: an
+#: unknown one is shown as it was recorded)
+SOURCE_LABELS = {
+    "counter": _lazy("at the counter"),
+    "pos": _lazy("through the POS"),
+    "signup": _lazy("self sign-up by QR"),
+    "import": _lazy("imported"),
+    "instagram": "Instagram",
+    "referral": _lazy("referred by a member"),
+    "gofood": "GoFood",
+    "grabfood": "GrabFood",
+    "shopeefood": "ShopeeFood",
+    "event": _lazy("at an event"),
+    "reply STOP": _lazy("replied STOP"),
+    "opt-out link": _lazy("opt-out link"),
+}
+
+
+@register.filter
+def source_label(code) -> str:
+    """``counter`` → ``di kasir``; an unknown source as recorded; empty as a dash."""
+    if not code:
+        return "–"
+    return str(SOURCE_LABELS.get(str(code), code))
+
+
+@register.filter
+def stage_of(row) -> str:
+    """The dashboard's stage of anything with ``lifecycle`` and ``p_alive`` (a stored insight,
+    a customer card), in the active language: the overview, the list and the customer's page
+    name a customer's stage alike (a lapsed customer the model gives up on is "Hilang")."""
+    from langganan.insights.stages import DISPLAY_LABELS, display_stage
+
+    code = display_stage(getattr(row, "lifecycle", None), getattr(row, "p_alive", None))
+    return DISPLAY_LABELS[code][_language()] if code else "–"
 
 
 @register.filter

@@ -73,6 +73,15 @@
     if (row) add(row.dataset.line, parseInt(button.dataset.step, 10));
   });
   lines.addEventListener("input", recount);
+  // a changed payment (method, split) makes the server's split of the total stale
+  form.querySelectorAll('[name="method"], [name="split_method"], [name="split_amount"]').forEach(
+    function (input) {
+      input.addEventListener("change", function () {
+        var paid = form.querySelector("[data-paid]");
+        if (paid) paid.hidden = true;
+      });
+    }
+  );
 
   // a voucher from the card fills the code field
   root.querySelectorAll("[data-voucher]").forEach(function (button) {
