@@ -22,7 +22,7 @@ from langganan.customers.models import Customer
 from langganan.sales import import_jobs
 from langganan.sales.importing import customers_import, transactions_import
 from langganan.sales.models import ImportJob, Transaction
-from tests.factories import MembershipFactory, MerchantFactory
+from tests.factories import MembershipFactory, MerchantFactory, OutletFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -336,7 +336,8 @@ def test_with_a_worker_the_import_is_queued_and_the_status_polls_its_progress(
     status = client.get(job_url(job, "data:import_status")).json()
     assert (status["status"], status["percent"], status["ended"]) == ("selesai", 100, True)
     job.refresh_from_db()
-    assert job.progress_done == job.progress_total == job.size
+    # the file's bytes and a tenth more for the work after its last row (FINISH_SHARE)
+    assert job.progress_done == job.progress_total == job.size + job.size // 9
     assert Transaction.objects.filter(merchant=merchant).count() == 4
 
 
@@ -586,7 +587,41 @@ def test_the_frame_reports_progress_and_a_dry_run_writes_nothing(merchant, tmp_p
     assert report.customers_created == 1200
     assert not Customer.objects.filter(merchant=merchant).exists()
     assert len(calls) >= 3  # at each chunk of 500 and at the end
-    assert calls[-1] == (path.stat().st_size, path.stat().st_size)
+    size = path.stat().st_size
+    whole = size + size // 9  # a tenth of the bar for the work after the last row
+    assert calls[-1] == (whole, whole)
+    assert {t for _d, t in calls} == {whole}
+    assert [d for d, _t in calls] == sorted(d for d, _t in calls)
+    assert calls[-2][0] < whole  # the end is reported once the import has ended
+
+
+def test_the_progress_moves_after_the_last_row_until_the_import_has_ended(merchant, tmp_path):
+    """The bar does not wait at the end of the file while the import finishes: the customers'
+    join dates (and, on a large import, the indexes and the buyers' insights) report as they
+    go, and the whole is reported only once the import has committed."""
+    from langganan.sales.importing import common
+
+    OutletFactory(merchant=merchant, code="JKT-01")
+    path = tmp_path / "penjualan.csv"
+    path.write_text(
+        "Tanggal,No HP,Total,Outlet\n"
+        + "".join(
+            f"2026-0{1 + i % 9}-1{i % 10} 10:00,0812{i:08d},25000,JKT-01\n" for i in range(1200)
+        ),
+        encoding="utf-8",
+    )
+    calls = []
+
+    report = transactions_import(
+        merchant=merchant, path=path, on_progress=lambda d, t: calls.append((d, t))
+    )
+
+    assert report.committed and report.transactions_created == 1200
+    size = path.stat().st_size
+    whole = size + size * common.FINISH_SHARE // (100 - common.FINISH_SHARE)
+    after_last_row = [d for d, _t in calls if size < d < whole]
+    assert len(after_last_row) >= 2, calls[-6:]  # 1,200 join dates, in steps of 500
+    assert calls[-1] == (whole, whole)
     assert [d for d, _t in calls] == sorted(d for d, _t in calls)
 
 

@@ -63,7 +63,7 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -366,9 +366,11 @@ def insights_update_customers(
     merchant: Merchant,
     customer_ids: Iterable[int],
     observation_end: datetime | None = None,
+    on_step: Callable[[float], None] | None = None,
 ) -> int:
     """Recompute the insights of the merchant's ``customer_ids`` from their sales and the latest
-    run's stored models (see the module docstring); returns the number of rows written.
+    run's stored models (see the module docstring); returns the number of rows written;
+    ``on_step(fraction)`` after each chunk of many.
 
     A customer without a row gets one (in the run of the latest finished analysis); without any
     finished analysis nothing is written. ``observation_end`` defaults to now (or the run's
@@ -388,6 +390,8 @@ def insights_update_customers(
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK):
             written += _update_chunk(merchant, ids[start : start + CHUNK], tz, observation_end)
+            if on_step is not None:
+                on_step(min(1.0, (start + CHUNK) / len(ids)))
     return written
 
 
@@ -702,10 +706,15 @@ def insight_after_sale(*, merchant: Merchant, customer_id: int | None) -> None:
     transaction.on_commit(lambda: _guarded(merchant, [customer_id], "sale"))
 
 
-def insights_after_import(*, merchant: Merchant, customer_ids: Iterable[int]) -> None:
+def insights_after_import(
+    *,
+    merchant: Merchant,
+    customer_ids: Iterable[int],
+    on_step: Callable[[float], None] | None = None,
+) -> None:
     """The import's hook: once the import commits, update the customers who got sales (never
     failing the import); more than :data:`IMPORT_MAX_CUSTOMERS` are left to the next full
-    analysis."""
+    analysis. ``on_step(fraction)`` is told how far the update has come, chunk by chunk."""
     ids = {int(i) for i in customer_ids if i is not None}
     if not ids:
         return
@@ -716,16 +725,18 @@ def insights_after_import(*, merchant: Merchant, customer_ids: Iterable[int]) ->
             merchant.pk,
         )
         return
-    transaction.on_commit(lambda: _guarded(merchant, sorted(ids), "import"))
+    transaction.on_commit(lambda: _guarded(merchant, sorted(ids), "import", on_step))
 
 
-def _guarded(merchant: Merchant, ids: list[int], what: str) -> None:
+def _guarded(
+    merchant: Merchant, ids: list[int], what: str, on_step: Callable[[float], None] | None = None
+) -> None:
     try:
         if connection.in_atomic_block:  # inside a caller's transaction: a savepoint keeps it
             with transaction.atomic():
-                insights_update_customers(merchant=merchant, customer_ids=ids)
+                insights_update_customers(merchant=merchant, customer_ids=ids, on_step=on_step)
         else:  # after the commit (the usual case): no transaction to protect
-            insights_update_customers(merchant=merchant, customer_ids=ids)
+            insights_update_customers(merchant=merchant, customer_ids=ids, on_step=on_step)
     except Exception:
         log.exception(
             "live insight update after a %s failed (merchant %s, customers %s); "

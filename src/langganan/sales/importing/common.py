@@ -32,6 +32,10 @@ from langganan.sales.importing.readers import (
 )
 
 MAX_ERRORS_REPORTED = 1000
+#: the share of the progress (percent) kept for the work after the file's last row (the
+#: indexes, the customers' join dates, the commit, the buyers' insights), so that a progress
+#: bar keeps moving until the import has ended instead of waiting at the end of the file
+FINISH_SHARE = 10
 ERR_REJECTED_WITH_GROUP = "rejected with the other rows of the same transaction"
 ERR_FORMULA = "looks like a spreadsheet formula, which no name or text starts with"
 #: the fields kept as text the file wrote them (a phone, an amount or a date is parsed)
@@ -320,8 +324,10 @@ class FileImport:
     ):
         """``dry_run`` runs the whole import and rolls it back, keeping the report (what
         would be created, every bad row); ``on_progress(done, total)`` is called at each chunk
-        (bytes of a CSV file, rows of a workbook) and at the end; ``cancelled()`` is asked at
-        each chunk, and when it says so the import stops and rolls back."""
+        (bytes of a CSV file, rows of a workbook, with :data:`FINISH_SHARE` percent more for
+        the work after the last row, reported by :meth:`finish_progress`) and at the end, when
+        ``done == total`` once the import has committed; ``cancelled()`` is asked at each chunk,
+        and when it says so the import stops and rolls back."""
         self.merchant = merchant
         self.path = Path(path)
         self.mapping = dict(mapping or {})
@@ -394,11 +400,20 @@ class FileImport:
                         break
         return bad
 
+    def _report(self, done: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, self.size_hint + self._finish_units)
+
+    def finish_progress(self, fraction: float) -> None:
+        """Report the work after the file's last row, ``fraction`` (0 to 1) of it done; the
+        end itself is reported once the import has committed."""
+        share = min(max(fraction, 0.0), 0.99)
+        self._report(self.size_hint + int(self._finish_units * share))
+
     def _tick(self, progress: Progress) -> None:
         """At each chunk: the terminal's bar, the caller's progress, the cancel check."""
         progress.tick()
-        if self.on_progress is not None:
-            self.on_progress(progress.reader.progress_done, progress.reader.progress_total)
+        self._report(progress.reader.progress_done)
         if self.cancelled is not None and self.cancelled():
             raise ImportCancelled
 
@@ -412,10 +427,12 @@ class FileImport:
         self.check_columns()
         #: how large the file is: bytes of a CSV file, rows of a workbook
         self.size_hint = reader.progress_total
+        self._finish_units = max(1, self.size_hint * FINISH_SHARE // (100 - FINISH_SHARE))
         self.size_is_rows = self.path.suffix.lower() == ".xlsx"
         self.rejects = RejectWriter(self.rejects_path, header)
         self.scratch = ScratchStore()
         progress = Progress(reader, "import", self.progress_enabled)
+        ended = False
         try:
             with transaction.atomic():
                 self.start()
@@ -439,7 +456,9 @@ class FileImport:
                 if self.report.error_count and not self.skip_invalid:
                     raise ImportAborted
                 self.flush(pending)
+                self.finish_progress(0)
                 self.finish()
+                ended = True  # (a dry run ends here too)
                 if self.dry_run:
                     raise _DryRunDone
             self.report.committed = True
@@ -453,8 +472,10 @@ class FileImport:
             report.line_items_created = report.products_created = report.skipped_duplicates = 0
         finally:
             progress.close()
-            if self.on_progress is not None:
-                self.on_progress(reader.progress_done, reader.progress_total)
+            if ended:
+                self._report(self.size_hint + self._finish_units)
+            else:
+                self._report(reader.progress_done)
             self.scratch.close()
             self.rejects.close()
         if self.report.committed and self.report.error_count:

@@ -271,12 +271,19 @@ class TransactionImport(FileImport):
         self._flush(pending)
 
     def finish(self) -> None:
-        self._deferred.restore()
-        self._settle_joined_dates()
+        """The work after the last row, each step reported to the progress: the indexes
+        (the first third), the join dates (the second), the buyers' insights after the commit
+        (the rest)."""
+        self._deferred.restore(on_step=lambda f: self.finish_progress(f / 3))
+        self._settle_joined_dates(on_step=lambda f: self.finish_progress((1 + f) / 3))
         # the buyers' insights follow their imported sales (never failing the import)
         from langganan.insights.live import insights_after_import
 
-        insights_after_import(merchant=self.merchant, customer_ids=self._buyer_ids)
+        insights_after_import(
+            merchant=self.merchant,
+            customer_ids=self._buyer_ids,
+            on_step=lambda f: self.finish_progress((2 + f) / 3),
+        )
 
     def _groups(self, rows):
         """Consecutive rows that make one transaction (see the module docstring)."""
@@ -718,7 +725,7 @@ class TransactionImport(FileImport):
             ((d.pk, d.payment_method, d.total) for d in fresh if d.total > 0),
         )
 
-    def _settle_joined_dates(self) -> None:
+    def _settle_joined_dates(self, on_step=None) -> None:
         """A customer created by this import joined at their first imported purchase."""
         from django.db.models import Min, OuterRef, Subquery
 
@@ -733,6 +740,8 @@ class TransactionImport(FileImport):
             Customer.objects.filter(pk__in=ids[start : start + 500]).update(
                 joined_at=Subquery(first_purchase)
             )
+            if on_step is not None:
+                on_step((start + 500) / len(ids))
 
 
 def transactions_import(

@@ -147,8 +147,11 @@ class DeferredIndexes:
             for name, _sql in self.dropped:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
 
-    def restore(self) -> None:
+    def restore(self, on_step=None) -> None:
+        """Build the dropped indexes again; ``on_step(fraction)`` after each."""
         with connection.cursor() as cursor:
-            for _name, sql in self.dropped:
+            for done, (_name, sql) in enumerate(self.dropped, 1):
                 cursor.execute(sql)
+                if on_step is not None:
+                    on_step(done / len(self.dropped))
         self.dropped = []
